@@ -1,0 +1,1 @@
+"""Shipped configs (installed as ``vosframe.configs``); read them with vosframe.load_config."""

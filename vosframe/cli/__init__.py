@@ -1,0 +1,1 @@
+"""The ``vosframe`` command line: a thin layer over the public Python API."""

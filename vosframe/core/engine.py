@@ -1,0 +1,199 @@
+"""The per-frame engine: runs one frame of a base model for all objects of a session.
+
+For every frame it (1) extracts features up to the feature cut F_t when a path-deciding
+plugin is attached (else all levels), (2) asks that plugin, per object, for the full or
+the alternative path, (3) resumes feature extraction only if some object needs the full
+path (shared by all objects), (4) runs the localizer and the refiner for the full group,
+capturing the re-entry feature, and the plugin's alternative plus the refiner's tail for
+the alternative group, (5) aggregates all objects, with given masks of new objects
+overwriting the prediction in their pixels, (6) updates the localizer state of the full
+group only, initialises new objects, and lets every plugin observe the outcome.
+
+The engine holds no per-video state: all of it is in the :class:`ObjectState` objects.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import attrs
+import torch
+
+from vosframe.core.model import VOSModel
+from vosframe.core.state import Features, FrameState, ObjectState, Path, PathRecord
+
+
+@attrs.define
+class NewObject:
+    """An object whose mask is given on the current frame.
+
+    Attributes:
+        obj_id: The user's id.
+        mask: ``(1, 1, H, W)`` float mask at internal size.
+    """
+
+    obj_id: int
+    mask: torch.Tensor
+
+
+@attrs.define
+class FrameOutput:
+    """Engine result for one frame.
+
+    Attributes:
+        objects: All objects after the frame (tracked first, then new), in class order.
+        probs: ``(1 + N, 1, H, W)`` aggregated class probabilities at internal size,
+            background first, then ``objects`` in order.
+        records: Path and time per object id.
+    """
+
+    objects: list[ObjectState]
+    probs: torch.Tensor
+    records: dict[int, PathRecord]
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+class FrameEngine:
+    """Runs frames of one model; reads the plugin configuration once at construction.
+
+    Args:
+        model: The base model with its plugins attached.
+    """
+
+    def __init__(self, model: VOSModel) -> None:
+        self.model = model
+        self.decider = model.path_plugin
+        self.cut: int | None = None
+        self.reentry: tuple[str, int] | None = None
+        if self.decider is not None:
+            self.cut = self.decider.points["feature_cut"].stride
+            r = self.decider.points["reentry"]
+            self.reentry = (r.name, r.stride)
+        self.needs_init_outputs = any(p.needs_init_outputs for p in model.plugins)
+
+    def _full(
+        self, features: Features, objs: Sequence[ObjectState], out_size: tuple[int, int]
+    ) -> torch.Tensor:
+        model = self.model
+        score = model.localizer.localize(features, [o.localizer for o in objs])
+        capture = (self.reentry[1],) if self.reentry else ()
+        out = model.refiner.run(score, features, out_size, capture=capture)
+        for i, o in enumerate(objs):
+            o.last_score = score[i : i + 1]
+            if self.reentry:
+                o.refined[self.reentry[0]] = out.captured[self.reentry[1]][i : i + 1]
+        return out.logits
+
+    def run(
+        self, frame: FrameState, tracked: list[ObjectState], new: list[NewObject]
+    ) -> FrameOutput:
+        """Process one frame.
+
+        Args:
+            frame: The frame; ``frame.features`` is filled here.
+            tracked: Objects tracked from earlier frames (their masks are predicted).
+            new: Objects whose masks are given on this frame.
+
+        Returns:
+            The objects, aggregated probabilities and per-object path records.
+        """
+        model = self.model
+        size = tuple(frame.image.shape[-2:])
+        up_to = self.cut if (self.decider is not None and tracked and not new) else None
+        frame.features = Features(model.feature_extractor(frame.image, up_to=up_to), size)
+
+        alt = [False] * len(tracked)
+        decide_ms = 0.0
+        if self.decider is not None and tracked:
+            t0 = time.perf_counter()
+            alt = list(self.decider.decide(frame, tracked))
+            decide_ms = _ms(t0) / len(tracked)
+        full_objs = [o for o, a in zip(tracked, alt) if not a]
+        alt_objs = [o for o, a in zip(tracked, alt) if a]
+        if (full_objs or new) and len(frame.features.maps) < len(model.feature_extractor.levels):
+            frame.features.maps = model.feature_extractor.resume(frame.features.maps)
+
+        logits = {}
+        cost: dict[int, float] = {o.obj_id: decide_ms for o in tracked}
+        if full_objs:
+            t0 = time.perf_counter()
+            out = self._full(frame.features, full_objs, size)
+            for i, o in enumerate(full_objs):
+                logits[o.obj_id] = out[i : i + 1]
+                cost[o.obj_id] += _ms(t0) / len(full_objs)
+        if alt_objs:
+            assert self.decider is not None and self.reentry is not None
+            t0 = time.perf_counter()
+            est = self.decider.alternative(frame, alt_objs)
+            out = model.refiner.run(
+                est.score, frame.features, size, start=(self.reentry[1], est.refined)
+            ).logits
+            for i, o in enumerate(alt_objs):
+                logits[o.obj_id] = out[i : i + 1]
+                cost[o.obj_id] += _ms(t0) / len(alt_objs)
+
+        # Aggregate; the given masks of new objects overwrite the prediction in their pixels.
+        per_obj = [torch.sigmoid(logits[o.obj_id].float()) for o in tracked]
+        new_masks = [n.mask.float() for n in new]
+        stacked = torch.cat(per_obj + new_masks, dim=0) if (per_obj or new_masks) else None
+        if stacked is None:
+            probs = torch.ones((1, 1, *size), device=frame.image.device)
+        else:
+            probs = model.aggregate(stacked)
+            if new_masks:
+                union = torch.cat(new_masks, 0).amax(0, keepdim=True)
+                given = torch.cat([torch.zeros_like(union)] * (1 + len(tracked)) + new_masks, 0)
+                probs = probs * (1 - union) + given * union
+
+        for i, o in enumerate(tracked):
+            o.last_prob = probs[1 + i : 2 + i]
+        if full_objs:
+            t0 = time.perf_counter()
+            index = {o.obj_id: i for i, o in enumerate(tracked)}
+            fp = torch.cat([probs[1 + index[o.obj_id]] for o in full_objs])[:, None]
+            model.localizer.update(
+                frame.features, [o.localizer for o in full_objs], fp, frame.index
+            )
+            for o in full_objs:
+                cost[o.obj_id] += _ms(t0) / len(full_objs)
+
+        created = self._init_objects(frame, new, probs, len(tracked), cost)
+        paths: list[Path] = ["alt" if a else "full" for a in alt]
+        for plugin in model.plugins:
+            if tracked:
+                plugin.observe(frame, tracked, paths)
+        records = {o.obj_id: PathRecord(p, cost[o.obj_id]) for o, p in zip(tracked, paths)}
+        records.update({o.obj_id: PathRecord("init", cost[o.obj_id]) for o in created})
+        for o in tracked + created:
+            o.stats.record(records[o.obj_id])
+        return FrameOutput(tracked + created, probs, records)
+
+    def _init_objects(
+        self,
+        frame: FrameState,
+        new: list[NewObject],
+        probs: torch.Tensor,
+        offset: int,
+        cost: dict[int, float],
+    ) -> list[ObjectState]:
+        if not new:
+            return []
+        model = self.model
+        t0 = time.perf_counter()
+        created = []
+        for n in new:
+            state = model.localizer.init_object(frame.features, n.mask, frame.image)
+            created.append(ObjectState(n.obj_id, state, first_frame=frame.index))
+        if self.needs_init_outputs:
+            self._full(frame.features, created, tuple(frame.image.shape[-2:]))
+        for i, (o, n) in enumerate(zip(created, new)):
+            o.last_prob = probs[1 + offset + i : 2 + offset + i]
+            for plugin in model.plugins:
+                o.plugins[plugin.key] = plugin.init_object(frame, o, n.mask)
+        for o in created:
+            cost[o.obj_id] = _ms(t0) / len(created)
+        return created

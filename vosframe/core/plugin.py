@@ -1,0 +1,107 @@
+"""Model plugins: modules that attach to a base model through its declared skip points.
+
+A plugin subclasses :class:`ModelPlugin`, lists the skip points it needs in
+:attr:`ModelPlugin.needs`, and is attached once, at build time
+(:meth:`vosframe.core.model.VOSModel.attach_plugin`), which validates the needs against
+the model's :meth:`~vosframe.core.model.VOSModel.skip_points` and hands the plugin the
+matched points so it can size its modules from them. Nothing model-specific is visible
+to a plugin: it sees skip-point specs, features keyed by stride and per-object state.
+
+At most one attached plugin may *decide the path* (``decides_path = True``): per frame
+and per object it chooses between the model's full path and an alternative path that
+produces the re-entry feature R_t and the score from cached state. Any number of other
+plugins may observe frames (accounting, logging).
+
+Per-object plugin state lives in the session (``ObjectState.plugins[plugin.key]``), never
+in the module, so one model serves any number of sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import torch
+from torch import nn
+
+from vosframe.core.skip_points import Need, SkipPoint
+from vosframe.core.state import FrameState, ObjectState, Path
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
+
+
+@attrs.define
+class AltOutput:
+    """What the alternative path produces for a group of objects.
+
+    Attributes:
+        score: ``(N, C, h, w)`` estimated localizer score (at the localizer's stride).
+        refined: ``(N, C_R, h_R, w_R)`` estimated refined feature at the re-entry point.
+    """
+
+    score: torch.Tensor
+    refined: torch.Tensor
+
+
+class ModelPlugin(nn.Module):
+    """Base class of plugins attached to a base model through skip points.
+
+    Attributes:
+        needs: The skip points the plugin needs (class default; instances may override
+            it in ``__init__``, e.g. to name a configured re-entry point).
+        decides_path: True if the plugin chooses full vs alternative path.
+        needs_init_outputs: True if the engine must compute the full-path score and
+            refined features on an object's first frame (for the plugin's caches).
+        points: The matched skip points keyed by kind, set by :meth:`attach`.
+    """
+
+    needs: ClassVar[tuple[Need, ...]] = ()
+    decides_path: ClassVar[bool] = False
+    needs_init_outputs: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.points: dict[str, SkipPoint] = {}
+
+    @property
+    def key(self) -> str:
+        """Key of this plugin's per-object state in ``ObjectState.plugins``."""
+        return type(self).__name__
+
+    def attach(self, model: VOSModel, points: dict[str, SkipPoint]) -> None:
+        """Called once when the plugin is attached; build modules sized from ``points``."""
+        self.points = points
+
+    def init_object(self, frame: FrameState, obj: ObjectState, mask: torch.Tensor) -> Any:
+        """Create per-object state on the object's first frame.
+
+        Called after the localizer state exists and, if :attr:`needs_init_outputs`, after
+        ``obj.last_score`` and ``obj.refined`` hold the full path's outputs for this frame.
+
+        Args:
+            frame: The frame (features hold every level).
+            obj: The new object.
+            mask: ``(1, 1, H, W)`` the given mask.
+
+        Returns:
+            The state stored in ``obj.plugins[self.key]`` (None for none).
+        """
+        return None
+
+    def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
+        """Return, per object, True to take the alternative path on this frame.
+
+        ``frame.features`` holds the levels up to the feature cut only.
+        """
+        return [False] * len(objects)
+
+    def alternative(self, frame: FrameState, objects: Sequence[ObjectState]) -> AltOutput:
+        """Produce the score and the re-entry feature for objects on the alternative path."""
+        raise NotImplementedError(f"{type(self).__name__} does not provide an alternative path")
+
+    def observe(
+        self, frame: FrameState, objects: Sequence[ObjectState], paths: Sequence[Path]
+    ) -> None:
+        """See the frame's outcome (``obj.last_prob`` etc. are updated) for every object."""

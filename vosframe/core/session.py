@@ -1,0 +1,263 @@
+"""Streaming inference sessions (the Cutie/XMem ``step()`` pattern).
+
+>>> session = model.new_session(precision="fp32")
+>>> result = session.step(frame0, masks=label_map0)   # objects from the label map
+>>> for result in session.propagate(frames):          # a generator; never holds the video
+...     labels = result.labels
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vosframe.core.engine import FrameEngine, NewObject
+from vosframe.core.errors import InputError, UnknownObjectError
+from vosframe.core.inputs import FrameLike, MaskLike, frame_to_tensor, masks_to_dict
+from vosframe.core.model import VOSModel
+from vosframe.core.state import Features, FrameState, ObjectState, PathRecord
+
+Precision = Literal["auto", "bf16", "fp32"]
+
+
+@attrs.define
+class StepResult:
+    """Output of :meth:`Session.step`.
+
+    Attributes:
+        index: Frame index in the session.
+        labels: ``(H, W)`` label map at input size (object ids, 0 = background); dtype
+            ``uint8`` when every id is <= 255, else ``int32``.
+        probs: Per-object aggregated foreground probability ``(H, W)`` float32 at input size.
+        paths: Per-object path (``init``/``full``/``alt``) and time.
+        ms: Wall time of the whole step in milliseconds.
+    """
+
+    index: int
+    labels: np.ndarray
+    probs: dict[int, torch.Tensor]
+    paths: dict[int, PathRecord]
+    ms: float
+
+
+def cpu_supports_bf16() -> bool:
+    """True if this CPU has native bf16 matrix instructions (AMX-BF16 or AVX512-BF16)."""
+    cap = torch.backends.cpu.get_cpu_capability().lower()
+    if "amx" in cap or "bf16" in cap:
+        return True
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+        return "amx_bf16" in flags or "avx512_bf16" in flags
+    except OSError:
+        return False
+
+
+class Session:
+    """Per-video inference state for one model (create with ``model.new_session``).
+
+    Args:
+        model: The base model (plugins attached).
+        device: Device to run on; default the model's device. If different, the model is
+            moved there (which affects every user of the model).
+        precision: ``"fp32"``, ``"bf16"`` (autocast + channels_last; CPU or CUDA), or
+            ``"auto"``: bf16 on CPUs with native bf16 instructions, fp32 otherwise.
+        max_internal_size: If the shorter side of a frame exceeds this, process the frame
+            downscaled to it (masks are returned at input size). Default: the model's
+            ``inference_defaults``.
+
+    Per-session memory is bounded when the localizer's state is bounded: the session keeps
+    only per-object state and counters, never past frames or outputs.
+    """
+
+    def __init__(
+        self,
+        model: VOSModel,
+        *,
+        device: str | torch.device | None = None,
+        precision: Precision = "auto",
+        max_internal_size: int | None | Literal["model"] = "model",
+    ) -> None:
+        if device is not None and torch.device(device) != model.device:
+            model.to(device)
+        self.model = model.eval()
+        self.device = model.device
+        if precision == "auto":
+            precision = "bf16" if self.device.type == "cpu" and cpu_supports_bf16() else "fp32"
+        if precision not in ("bf16", "fp32"):
+            raise InputError(f"precision must be 'auto', 'bf16' or 'fp32', got {precision!r}")
+        self.precision = precision
+        if precision == "bf16":
+            model.to(memory_format=torch.channels_last)
+        if max_internal_size == "model":
+            max_internal_size = model.inference_defaults.get("max_internal_size")
+        self.max_internal_size = max_internal_size
+        self.engine = FrameEngine(model)
+        self.objects: dict[int, ObjectState] = {}
+        self.frame_index = 0
+        self.input_size: tuple[int, int] | None = None
+        self.total_ms = 0.0
+
+    # ------------------------------------------------------------------ objects
+    @property
+    def object_ids(self) -> list[int]:
+        """Ids of the objects currently tracked, in class order."""
+        return list(self.objects)
+
+    def remove(self, *obj_ids: int) -> None:
+        """Stop tracking objects.
+
+        Raises:
+            UnknownObjectError: An id is not tracked (the message lists the tracked ids).
+        """
+        for obj_id in obj_ids:
+            if obj_id not in self.objects:
+                raise UnknownObjectError(
+                    f"cannot remove object {obj_id}: not tracked; tracked ids are {self.object_ids}"
+                )
+        for obj_id in obj_ids:
+            del self.objects[obj_id]
+
+    # ------------------------------------------------------------------ stepping
+    def _internal_size(self, h: int, w: int) -> tuple[int, int]:
+        m = self.max_internal_size
+        if m is None or min(h, w) <= m:
+            return h, w
+        s = m / min(h, w)
+        return max(1, round(h * s)), max(1, round(w * s))
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def step(self, frame: FrameLike, masks: MaskLike | None = None) -> StepResult:
+        """Segment one frame.
+
+        Args:
+            frame: RGB ``uint8`` ``(H, W, 3)`` array, or a ``(3, H, W)`` tensor.
+            masks: Optional masks given on this frame: a label map ``(H, W)`` of object ids
+                or a dict ``{id: binary (H, W) mask}``. New ids are added; ids already
+                tracked are re-initialised from the given mask; a given mask overwrites
+                the prediction in its pixels. Ids not mentioned keep being tracked.
+
+        Returns:
+            The label map, per-object probabilities and paths at input size.
+        """
+        t_start = time.perf_counter()
+        image = frame_to_tensor(frame)
+        h, w = image.shape[-2:]
+        if self.input_size is None:
+            self.input_size = (h, w)
+        elif self.input_size != (h, w):
+            raise InputError(
+                f"frame {self.frame_index} has size {h}x{w} but this session's frames are "
+                f"{self.input_size[0]}x{self.input_size[1]}. Fix: resize frames consistently, "
+                f"or start a new session for a new video."
+            )
+        given = masks_to_dict(masks, (h, w)) if masks is not None else {}
+        if not given and not self.objects:
+            raise InputError(
+                "no objects to segment: the first frame of a session needs masks "
+                "(session.step(frame, masks=label_map)). Fix: pass the first-frame mask."
+            )
+        ih, iw = self._internal_size(h, w)
+        image = image.to(self.device)
+        if (ih, iw) != (h, w):
+            image = F.interpolate(image, size=(ih, iw), mode="bilinear", align_corners=False)
+        new = []
+        for obj_id, m in given.items():
+            self.objects.pop(obj_id, None)
+            t = torch.from_numpy(m).to(self.device, torch.float32)[None, None]
+            if (ih, iw) != (h, w):
+                t = (F.interpolate(t, size=(ih, iw), mode="bilinear") > 0.5).float()
+            new.append(NewObject(obj_id, t))
+        tracked = list(self.objects.values())
+        if self.precision == "bf16":
+            image = image.contiguous(memory_format=torch.channels_last)
+        frame_state = FrameState(self.frame_index, image, Features({}, (ih, iw)))
+        with torch.no_grad(), self._autocast():
+            out = self.engine.run(frame_state, tracked, new)
+        self.objects = {o.obj_id: o for o in out.objects}
+        result = self._result(out.probs, out.objects, out.records, (h, w), given)
+        self.frame_index += 1
+        result.ms = (time.perf_counter() - t_start) * 1000.0
+        self.total_ms += result.ms
+        return result
+
+    def _result(
+        self,
+        probs: torch.Tensor,
+        objects: list[ObjectState],
+        records: dict[int, PathRecord],
+        size: tuple[int, int],
+        given: Mapping[int, np.ndarray],
+    ) -> StepResult:
+        if tuple(probs.shape[-2:]) != size:
+            probs = F.interpolate(probs.float(), size=size, mode="bilinear", align_corners=False)
+        probs = probs[:, 0].float().cpu()
+        ids = [o.obj_id for o in objects]
+        lut = np.array([0, *ids], dtype=np.uint8 if max(ids, default=0) <= 255 else np.int32)
+        labels = lut[probs.argmax(0).numpy()]
+        for obj_id, m in given.items():  # given masks are exact at input size
+            labels[m] = obj_id
+        return StepResult(
+            self.frame_index,
+            labels,
+            {i: probs[1 + k] for k, i in enumerate(ids)},
+            records,
+            0.0,
+        )
+
+    def propagate(
+        self,
+        frames: Iterable[FrameLike],
+        masks: MaskLike | None = None,
+        *,
+        masks_at: Mapping[int, MaskLike] | None = None,
+    ) -> Iterator[StepResult]:
+        """Segment a stream of frames lazily (a generator; the video is never held).
+
+        Args:
+            frames: Any iterable of frames (a list, a reader over a folder or a video).
+            masks: Masks given with the first frame of this call.
+            masks_at: Masks given on later frames, ``{offset: masks}`` with offsets
+                counted from the first frame of this call (objects appearing mid-video).
+
+        Yields:
+            One :class:`StepResult` per frame.
+        """
+        per_frame: dict[int, Any] = dict(masks_at or {})
+        if masks is not None:
+            if 0 in per_frame:
+                raise InputError("masks for offset 0 given twice (masks= and masks_at[0])")
+            per_frame[0] = masks
+        for i, frame in enumerate(frames):
+            yield self.step(frame, per_frame.get(i))
+
+    def summary(self) -> dict[str, Any]:
+        """Frames, time and per-object path counts so far (JSON-able)."""
+        objs = {
+            str(o.obj_id): {
+                "frames": dict(o.stats.frames),
+                "ms": {k: round(v, 3) for k, v in o.stats.ms.items()},
+                "reuse_rate": o.stats.reuse_rate,
+            }
+            for o in self.objects.values()
+        }
+        full = sum(o.stats.frames["full"] for o in self.objects.values())
+        alt = sum(o.stats.frames["alt"] for o in self.objects.values())
+        return {
+            "frames": self.frame_index,
+            "ms_total": self.total_ms,
+            "fps": self.frame_index / (self.total_ms / 1000.0) if self.total_ms else 0.0,
+            "reuse_rate": alt / (full + alt) if full + alt else 0.0,
+            "objects": objs,
+        }

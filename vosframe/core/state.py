@@ -1,0 +1,131 @@
+"""Typed per-frame and per-object state, as ``attrs`` classes holding tensors.
+
+The session owns all state; stages and plugins are stateless ``nn.Module`` objects that
+read and write the state objects they are handed. This keeps one model usable by many
+sessions at once and keeps session memory explicit (nothing is hidden in module buffers).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+import torch
+
+Path = Literal["init", "full", "alt"]
+"""Which path produced an object's output on a frame.
+
+``init``: the object's mask was given on this frame; ``full``: all stages ran;
+``alt``: a plugin produced the re-entry feature and the score from cached state.
+"""
+
+
+@attrs.define(eq=False)
+class Features:
+    """Multi-scale features of one frame, keyed by stride (4, 8, 16, ...).
+
+    Attributes:
+        maps: Feature tensors ``(1, C, H/s, W/s)`` keyed by stride ``s``.
+        image_size: ``(H, W)`` of the image the features were computed from.
+    """
+
+    maps: dict[int, torch.Tensor]
+    image_size: tuple[int, int]
+
+    def __getitem__(self, stride: int) -> torch.Tensor:
+        try:
+            return self.maps[stride]
+        except KeyError:
+            raise KeyError(
+                f"no feature at stride {stride}; computed strides are {sorted(self.maps)}"
+            ) from None
+
+    def __contains__(self, stride: object) -> bool:
+        return stride in self.maps
+
+    @property
+    def deepest(self) -> int:
+        """The largest stride computed so far."""
+        return max(self.maps)
+
+    def size_at(self, stride: int) -> tuple[int, int]:
+        """Spatial size ``(h, w)`` at ``stride`` (ceil division, as strided convs give)."""
+        if stride in self.maps:
+            return tuple(self.maps[stride].shape[-2:])  # type: ignore[return-value]
+        h, w = self.image_size
+        return (-(-h // stride), -(-w // stride))
+
+
+@attrs.define(eq=False)
+class FrameState:
+    """What the engine knows about the frame being processed.
+
+    Attributes:
+        index: Frame index within the session (0 for the first stepped frame).
+        image: The preprocessed image ``(1, 3, H, W)`` in ``[0, 1]`` at internal size.
+        features: Features computed so far (grows when the full path resumes extraction).
+    """
+
+    index: int
+    image: torch.Tensor
+    features: Features
+
+
+@attrs.define
+class PathRecord:
+    """Which path an object took on a frame and what it cost.
+
+    Attributes:
+        path: ``init``, ``full`` or ``alt``.
+        ms: Wall time in milliseconds attributed to this object. Work done for a group
+            of objects at once (a batched stage) is divided evenly among them; work shared
+            by all objects (feature extraction) is not included.
+    """
+
+    path: Path
+    ms: float
+
+
+@attrs.define
+class ObjectStats:
+    """Running per-object accounting (bounded: counters only)."""
+
+    frames: dict[str, int] = attrs.Factory(lambda: {"init": 0, "full": 0, "alt": 0})
+    ms: dict[str, float] = attrs.Factory(lambda: {"init": 0.0, "full": 0.0, "alt": 0.0})
+
+    def record(self, rec: PathRecord) -> None:
+        """Add one frame's record."""
+        self.frames[rec.path] += 1
+        self.ms[rec.path] += rec.ms
+
+    @property
+    def reuse_rate(self) -> float:
+        """Fraction of tracked frames (init frames excluded) that took the alternative path."""
+        tracked = self.frames["full"] + self.frames["alt"]
+        return self.frames["alt"] / tracked if tracked else 0.0
+
+
+@attrs.define(eq=False)
+class ObjectState:
+    """Everything the session carries for one object between frames.
+
+    Attributes:
+        obj_id: The user's object id (any positive int; need not be contiguous).
+        localizer: The target localizer's own per-object state (model-specific attrs class).
+        plugins: Per-plugin per-object state, keyed by the plugin's instance name.
+        last_prob: Final (aggregated) foreground probability on the last frame,
+            ``(1, 1, H, W)`` at internal size.
+        last_score: The last *computed* coarse score (output of the localizer), or None.
+        refined: The last computed refined features keyed by re-entry point name.
+        first_frame: Session frame index at which the object was added.
+        stats: Per-path counters and times.
+    """
+
+    obj_id: int
+    localizer: Any
+    plugins: dict[str, Any] = attrs.Factory(dict)
+    last_prob: torch.Tensor | None = None
+    last_score: torch.Tensor | None = None
+    refined: dict[str, torch.Tensor] = attrs.Factory(dict)
+    first_frame: int = 0
+    stats: ObjectStats = attrs.Factory(ObjectStats)
