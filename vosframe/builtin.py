@@ -12,12 +12,19 @@ from vosframe.discovery.hookspecs import Register, hookimpl
 
 @hookimpl
 def register_models(register: Register) -> None:
-    """FRTM, TTVOS, ... (added as they land)."""
+    """FRTM (TTVOS and the memory model are added as they land)."""
+    from vosframe.models.frtm.model import FRTM
+
+    register(FRTM)
 
 
 @hookimpl
 def register_backbones(register: Register) -> None:
-    """ResNet and EfficientNet-Lite0 backbones."""
+    """ResNet-18/50/101 and EfficientNet-Lite0 backbones."""
+    from vosframe.models.backbones import EfficientNetLite0, ResNet
+
+    register(ResNet)
+    register(EfficientNetLite0)
 
 
 @hookimpl
@@ -26,3 +33,23 @@ def register_plugins(register: Register) -> None:
     from vosframe.plugins.schedule import ScheduledReuse
 
     register(ScheduledReuse)
+
+
+@hookimpl
+def register_datasets(register: Register) -> None:
+    """Dataset readers, training clip samplers and the feature-bank clip dataset."""
+    from vosframe.data.clips import ClipDataset, SyntheticClipDataset
+    from vosframe.data.datasets import DavisDataset, FolderDataset
+    from vosframe.training.datasets import BankClipDataset
+
+    for cls in (DavisDataset, FolderDataset, ClipDataset, SyntheticClipDataset, BankClipDataset):
+        register(cls)
+
+
+@hookimpl
+def register_hooks(register: Register) -> None:
+    """Runner hooks: epoch propagation and vosframe checkpoint export."""
+    from vosframe.training.adapter import EpochHook, ExportHook
+
+    register(EpochHook)
+    register(ExportHook)

@@ -129,9 +129,12 @@ class FrameEngine:
             assert self.decider is not None and self.reentry is not None
             t0 = time.perf_counter()
             est = self.decider.alternative(frame, alt_objs)
-            out = model.refiner.run(
-                est.score, frame.features, size, start=(self.reentry[1], est.refined)
-            ).logits
+            if est.logits is not None:
+                out = est.logits
+            else:
+                out = model.refiner.run(
+                    est.score, frame.features, size, start=(self.reentry[1], est.refined)
+                ).logits
             for i, o in enumerate(alt_objs):
                 logits[o.obj_id] = out[i : i + 1]
                 cost[o.obj_id] += _ms(t0) / len(alt_objs)

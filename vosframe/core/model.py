@@ -185,6 +185,18 @@ class VOSModel(nn.Module):
             f"model.new_session().step(frame, masks)"
         )
 
-    def compute_loss(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
-        """Training losses for a batch of clips (base models that train override this)."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement training")
+    def compute_loss(self, batch: dict, epoch: int = 0) -> dict[str, torch.Tensor]:
+        """Training losses for a batch of clips (see :mod:`vosframe.core.training`)."""
+        from vosframe.core.training import clip_loss
+
+        return clip_loss(self, batch, epoch)
+
+    def init_training_state(
+        self, features: Any, mask: torch.Tensor, image: torch.Tensor, key: str | None
+    ) -> Any:
+        """Localizer state for a training clip's first frame (no gradients).
+
+        Override to use training-time settings or a cache keyed by ``key`` (a stable id
+        of the clip's first frame and object).
+        """
+        return self.localizer.init_object(features, mask, image)

@@ -39,10 +39,13 @@ class AltOutput:
     Attributes:
         score: ``(N, C, h, w)`` estimated localizer score (at the localizer's stride).
         refined: ``(N, C_R, h_R, w_R)`` estimated refined feature at the re-entry point.
+        logits: Optional ``(N, 1, H, W)`` final mask logits at the frame's internal size.
+            When given, the refiner's tail is skipped (e.g. "copy the previous mask").
     """
 
-    score: torch.Tensor
-    refined: torch.Tensor
+    score: torch.Tensor | None
+    refined: torch.Tensor | None
+    logits: torch.Tensor | None = None
 
 
 class ModelPlugin(nn.Module):
@@ -54,12 +57,15 @@ class ModelPlugin(nn.Module):
         decides_path: True if the plugin chooses full vs alternative path.
         needs_init_outputs: True if the engine must compute the full-path score and
             refined features on an object's first frame (for the plugin's caches).
+        trains: True if the plugin takes part in training (:meth:`init_train_sample`,
+            :meth:`train_frame`; see :mod:`vosframe.core.training`).
         points: The matched skip points keyed by kind, set by :meth:`attach`.
     """
 
     needs: ClassVar[tuple[Need, ...]] = ()
     decides_path: ClassVar[bool] = False
     needs_init_outputs: ClassVar[bool] = False
+    trains: ClassVar[bool] = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -105,3 +111,15 @@ class ModelPlugin(nn.Module):
         self, frame: FrameState, objects: Sequence[ObjectState], paths: Sequence[Path]
     ) -> None:
         """See the frame's outcome (``obj.last_prob`` etc. are updated) for every object."""
+
+    # ------------------------------------------------------------------ training
+    def init_train_sample(
+        self, model: VOSModel, features: Any, mask: torch.Tensor, state: Any
+    ) -> dict[str, Any]:
+        """Per-clip scratch state at the clip's first frame (training plugins only)."""
+        return {}
+
+    def train_frame(self, model: VOSModel, frame: Any) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Logits ``(1, 1, H, W)`` and extra losses for one training frame
+        (a :class:`vosframe.core.training.TrainFrame`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not train")

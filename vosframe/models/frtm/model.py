@@ -1,0 +1,118 @@
+"""FRTM as a registered base model (Robinson et al., CVPR 2020) on vosframe's stages.
+
+Stages: a frozen backbone (:mod:`vosframe.models.backbones`), the online target model
+(:class:`~vosframe.models.frtm.target_model.FRTMTargetModel`, stride 16) and the
+refinement network (:class:`~vosframe.models.frtm.refiner.FRTMRefiner`, levels
+32/16/8/4). Aggregation: FRTM's soft aggregation (background = min(1 - p), softmax of odds).
+
+Skip points (what the reuse gate attaches to):
+
+* ``F_t`` -- feature cut at stride 8 (the last backbone level still computed on the
+  alternative path, as in G-FRTM's ``get_F8``).
+* ``R_t@16`` -- output of the refiner's stride-16 level (G-FRTM's ``prevX``; the
+  paper-faithful re-entry point).
+* ``R_t@8`` -- output of the stride-8 level: re-entering there also skips the stride-8
+  level, which on a CPU is where the time goes (model_specs.md section 11).
+* ``prev`` -- the last computed target-model score (stride 16, 1 channel).
+
+Decisions (see also the stage classes):
+
+* Inference resolution: ``max_internal_size`` (shorter side) is part of the config; the
+  shipped config chooses it deliberately and records why.
+* Backbone weights are never stored in vosframe checkpoints: ``external_prefixes``
+  (``feature_extractor.``) marks them as coming from the backbone's own package or file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vosframe.core.model import VOSModel
+from vosframe.core.skip_points import SkipPoint, SkipPoints
+from vosframe.models.frtm.refiner import FRTMRefiner
+from vosframe.models.frtm.target_model import FRTMTargetModel
+
+BACKBONE_EXTERNAL = ("feature_extractor.",)
+
+
+def _backbone(cfg: dict[str, Any] | None):
+    cfg = dict(cfg or {"type": "EfficientNetLite0"})
+    kind = cfg.pop("type")
+    from vosframe.registry import BACKBONES
+
+    cls = BACKBONES.lookup(kind) if isinstance(kind, str) else kind
+    return cls(**cfg)
+
+
+class FRTM(VOSModel):
+    """FRTM: online-learned target model + refinement network.
+
+    Args:
+        backbone: Backbone config, e.g. ``dict(type="EfficientNetLite0")`` or
+            ``dict(type="ResNet", depth=18, weights=None)``.
+        target_model: Target-model settings: ``preset`` (``"test"``, ``"fast"``, ``"train"``)
+            plus any :class:`FRTMTargetModel` argument to override.
+        refiner: :class:`FRTMRefiner` arguments (e.g. ``head="fast"``).
+        train_target_model: Overrides of the ``train`` preset for the target models
+            fitted on training clips (e.g. ``num_aug=5`` to fit faster on a CPU).
+        aggregation: Multi-object aggregation.
+        max_internal_size: Default processing size (shorter side) for sessions.
+    """
+
+    def __init__(
+        self,
+        backbone: dict[str, Any] | None = None,
+        target_model: dict[str, Any] | None = None,
+        refiner: dict[str, Any] | None = None,
+        train_target_model: dict[str, Any] | None = None,
+        aggregation: str = "min_odds",
+        max_internal_size: int | None = None,
+    ) -> None:
+        extractor = _backbone(backbone)
+        tm_cfg = dict(target_model or {})
+        preset = tm_cfg.pop("preset", "fast")
+        localizer = FRTMTargetModel.from_preset(preset, extractor.channels[16], **tm_cfg)
+        ref = FRTMRefiner({s: extractor.channels[s] for s in (4, 8, 16, 32)}, **dict(refiner or {}))
+        super().__init__(
+            extractor, localizer, ref, aggregation=aggregation, max_internal_size=max_internal_size
+        )
+        localizer.set_feature_fn(self._augmented_features)
+        self._train_tm: FRTMTargetModel | None = None
+        self._train_tm_overrides = dict(train_target_model or {})
+        self._tm_cache: dict[str, object] = {}
+
+    def init_training_state(self, features, mask, image, key):
+        """Target model for a training clip: fitted with the ``train`` preset (c=32, as the
+        official cached training target models), cached in memory by the clip's stable
+        first-frame key, and never updated during training (as in the official code)."""
+        if self._train_tm is None:
+            self._train_tm = FRTMTargetModel.from_preset(
+                "train", self.localizer.in_channels, **self._train_tm_overrides
+            )
+            self._train_tm.set_feature_fn(self._augmented_features)
+        if key is not None and key in self._tm_cache:
+            return self._tm_cache[key]
+        state = self._train_tm.init_object(features, mask, image)
+        if key is not None:
+            self._tm_cache[key] = state
+        return state
+
+    def _augmented_features(self, images):
+        """Features of the first frame's augmented copies, up to the target model's stride."""
+        return self.feature_extractor(images, up_to=self.localizer.stride)
+
+    def skip_points(self) -> SkipPoints:
+        """F_t at stride 8, R_t at the refiner's stride-16 and stride-8 outputs, prev score."""
+        c8 = self.feature_extractor.channels[8]
+        w = self.refiner.width
+        return SkipPoints(
+            (
+                SkipPoint("F_t", "feature_cut", 8, c8, "backbone features up to stride 8"),
+                SkipPoint("R_t@16", "reentry", 16, w, "refiner stride-16 level output (prevX)"),
+                SkipPoint("R_t@8", "reentry", 8, w, "refiner stride-8 level output"),
+                SkipPoint(
+                    "prev", "previous", 16, 1, "last computed target-model score", source="score"
+                ),
+            ),
+            default_reentry="R_t@16",
+        )

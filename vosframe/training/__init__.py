@@ -1,0 +1,1 @@
+"""Training on the mmengine Runner: feature bank, clip datasets, model adapter, train()."""

@@ -1,0 +1,217 @@
+"""A feature bank: the frozen backbone's features of every training frame, computed once.
+
+The backbone of FRTM-style models is frozen, so its features are a pure function of the
+frame. The bank stores, per sequence, the frames (``uint8``), the label maps and the
+features at the strides the model reads (``float16``), one ``.pt`` file per sequence,
+written atomically; a fingerprint (backbone config, size, strides) in each file makes a
+stale bank an error instead of silently wrong features. Clips for training are then
+sampled from memory (:class:`BankClipDataset`) without running the backbone.
+
+Sources: DAVIS-layout datasets (every annotated frame, resized to the bank size) and
+seeded synthetic sequences (:mod:`vosframe.data.synthetic`, including near-static and
+jump motion, which the reuse gate needs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from vosframe.core.errors import DataError
+from vosframe.core.stages import FeatureExtractor
+
+
+@attrs.define(eq=False)
+class BankSequence:
+    """One sequence in the bank.
+
+    Attributes:
+        name: Sequence name (``davis/<seq>`` or ``synthetic/<seed>``).
+        frames: ``(N, H, W, 3)`` uint8 RGB.
+        masks: ``(N, H, W)`` uint8 label maps.
+        features: stride -> ``(N, C, h, w)`` float16.
+    """
+
+    name: str
+    frames: np.ndarray
+    masks: np.ndarray
+    features: dict[int, torch.Tensor]
+
+
+def _resize(frame: np.ndarray, mask: np.ndarray, size: tuple[int, int]):
+    h, w = size
+    if frame.shape[:2] == (h, w):
+        return frame, mask
+    f = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+    m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    return f, m
+
+
+Source = Iterator[tuple[str, Callable[[], tuple[list[np.ndarray], list[np.ndarray]]]]]
+"""Yields ``(name, load)``; ``load()`` returns the sequence's frames and label maps."""
+
+
+def davis_source(root: str | Path, year: str = "2016", split: str = "train") -> Source:
+    """Every sequence of a DAVIS-layout folder (annotated frames only)."""
+    from vosframe.data.datasets import DavisDataset
+
+    for seq in DavisDataset(root, year=year, split=split, resolution=""):
+
+        def load(seq=seq):
+            idx = seq.annotated_indices
+            fmt = seq.resolved_mask_format()
+            return [seq.read_frame(i) for i in idx], [seq.read_mask(i, fmt) for i in idx]
+
+        yield f"davis/{seq.name}", load
+
+
+def synthetic_source(
+    count: int, size: tuple[int, int], length: int = 24, seed: int = 0, **generator: Any
+) -> Source:
+    """``count`` seeded synthetic sequences (motion modes mixed, static, jump, normal)."""
+    from vosframe.data.synthetic import SyntheticClipGenerator
+
+    modes = ("mixed", "static", "jump", "normal")
+    gens = {
+        m: SyntheticClipGenerator(
+            height=size[0], width=size[1], num_frames=length, motion=m, **generator
+        )
+        for m in modes
+    }
+    for i in range(count):
+        mode = modes[i % len(modes)]
+
+        def load(gen=gens[mode], clip_seed=seed * 1_000_003 + i):
+            clip = gen.generate(clip_seed)
+            return list(clip.frames), list(clip.masks)
+
+        yield f"synthetic/{mode}-{seed}-{i}", load
+
+
+class FeatureBank:
+    """Builds and loads a bank of precomputed features.
+
+    Args:
+        root: Folder of the bank files.
+        extractor: The frozen feature extractor (only needed to build).
+        fingerprint: JSON-able description of the extractor config (stored and checked).
+        size: ``(H, W)`` of the stored frames.
+        strides: Feature strides to store.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        fingerprint: dict[str, Any],
+        size: tuple[int, int] = (240, 427),
+        strides: Sequence[int] = (4, 8, 16, 32),
+        extractor: FeatureExtractor | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.size = (int(size[0]), int(size[1]))
+        self.strides = tuple(int(s) for s in strides)
+        self.fingerprint = json.dumps(
+            {**fingerprint, "size": self.size, "strides": self.strides}, sort_keys=True
+        )
+        self.extractor = extractor
+
+    def _path(self, name: str) -> Path:
+        return self.root / (name.replace("/", "__") + ".pt")
+
+    def build(self, sources: Iterable, extractor: Callable[[], FeatureExtractor], batch: int = 8):
+        """Compute and store every sequence of ``sources`` not already stored.
+
+        Args:
+            sources: ``(name, load)`` pairs (see :data:`Source`).
+            extractor: Returns the frozen extractor (called only if something is missing).
+            batch: Frames per backbone call.
+
+        Returns:
+            The paths written.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, load in tqdm(list(sources), desc="feature bank", unit="seq"):
+            path = self._path(name)
+            if path.is_file() and self._header_ok(path):
+                continue
+            if self.extractor is None:
+                self.extractor = extractor().eval()
+            frames, masks = load()
+            pairs = [_resize(f, m, self.size) for f, m in zip(frames, masks)]
+            fr = np.stack([p[0] for p in pairs])
+            ms = np.stack([p[1] for p in pairs])
+            feats: dict[int, list[torch.Tensor]] = {s: [] for s in self.strides}
+            with torch.no_grad():
+                for i in range(0, len(fr), batch):
+                    x = torch.from_numpy(fr[i : i + batch]).permute(0, 3, 1, 2).float() / 255
+                    out = self.extractor(x, up_to=max(self.strides))
+                    for s in self.strides:
+                        feats[s].append(out[s].to(torch.float16))
+            payload = {
+                "fingerprint": self.fingerprint,
+                "name": name,
+                "frames": torch.from_numpy(fr),
+                "masks": torch.from_numpy(ms),
+                "features": {str(s): torch.cat(v) for s, v in feats.items()},
+            }
+            fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
+            os.close(fd)
+            try:
+                torch.save(payload, tmp)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            written.append(path)
+        return written
+
+    def _header_ok(self, path: Path) -> bool:
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception:
+            return False
+        return payload.get("fingerprint") == self.fingerprint
+
+    def load(self, names: Sequence[str] | None = None) -> list[BankSequence]:
+        """Load stored sequences (memory-mapped): ``names``, or every file in the bank.
+
+        Raises:
+            DataError: A sequence is missing, or was built with another backbone/size.
+        """
+        files = (
+            [self._path(n) for n in names] if names is not None else sorted(self.root.glob("*.pt"))
+        )
+        missing = [str(f) for f in files if not f.is_file()]
+        if not files or missing:
+            raise DataError(
+                f"feature bank {self.root} lacks {missing[:3] or 'every sequence'}. Fix: build "
+                f"it (BankClipDataset builds what is missing)."
+            )
+        out = []
+        for path in files:
+            p = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            if p.get("fingerprint") != self.fingerprint:
+                raise DataError(
+                    f"feature bank file {path} was built for {p.get('fingerprint')}, not "
+                    f"{self.fingerprint}. Fix: delete the bank folder to rebuild it."
+                )
+            out.append(
+                BankSequence(
+                    p["name"],
+                    p["frames"].numpy(),
+                    p["masks"].numpy(),
+                    {int(s): v for s, v in p["features"].items()},
+                )
+            )
+        return out

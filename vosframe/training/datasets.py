@@ -1,0 +1,114 @@
+"""Training clips sampled from a :class:`~vosframe.training.bank.FeatureBank`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from vosframe.core.errors import ConfigError, DataError
+from vosframe.training.bank import FeatureBank, davis_source, synthetic_source
+
+
+def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
+    for spec in specs:
+        spec = dict(spec)
+        kind = spec.pop("type", None)
+        if kind == "davis":
+            yield from davis_source(**spec)
+        elif kind == "synthetic":
+            yield from synthetic_source(size=size, **spec)
+        else:
+            raise ConfigError(f"bank source type must be 'davis' or 'synthetic', got {kind!r}")
+
+
+class BankClipDataset(Dataset):
+    """Per-object training clips (FRTM style) with precomputed backbone features.
+
+    Item ``i``: a random (sequence, first frame, object) among those where the object has
+    at least ``min_pixels`` pixels, then ``num_frames - 1`` later frames in order with
+    random gaps of 1..``max_skip``. Returns ``frames`` ``(T, 3, H, W)`` uint8, ``masks``
+    ``(T, 1, H, W)`` uint8 (that object only), ``features`` ``{"4": (T, C, h, w), ...}``
+    float16 and ``key`` (``"<seq>/<frame0>/<obj>"``, stable: caches of per-first-frame
+    work, such as fitted target models, are keyed by it).
+
+    Args:
+        root: Bank folder (built on first use if missing).
+        backbone: Backbone config (e.g. ``dict(type="EfficientNetLite0")``).
+        sources: Bank sources: ``dict(type="davis", root=..., split="train")`` and
+            ``dict(type="synthetic", count=..., length=..., seed=...)``.
+        size: Stored frame size ``(H, W)``.
+        strides: Stored feature strides.
+        num_frames: Clip length ``T``.
+        max_skip: Largest gap between consecutive clip frames.
+        samples_per_epoch: Dataset length.
+        seed: With a seed, item ``i`` is a pure function of ``(seed, i, epoch)``.
+        min_pixels: Smallest object size in the first frame.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        backbone: dict[str, Any],
+        sources: Sequence[dict[str, Any]],
+        size: Sequence[int] = (240, 427),
+        strides: Sequence[int] = (4, 8, 16, 32),
+        num_frames: int = 3,
+        max_skip: int = 5,
+        samples_per_epoch: int = 1000,
+        seed: int | None = None,
+        min_pixels: int = 50,
+    ) -> None:
+        from vosframe.registry import BACKBONES, build_from_cfg
+
+        size = (int(size[0]), int(size[1]))
+        bank = FeatureBank(root, {"backbone": backbone}, size, strides)
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        if not distributed or torch.distributed.get_rank() == 0:
+            bank.build(_sources(sources, size), lambda: build_from_cfg(backbone, BACKBONES))
+        if distributed:  # the other ranks wait for rank 0 to write the bank
+            torch.distributed.barrier()
+        self.sequences = bank.load(names=[name for name, _ in _sources(sources, size)])
+        self.num_frames, self.max_skip = int(num_frames), int(max_skip)
+        self.samples_per_epoch, self.seed = int(samples_per_epoch), seed
+        self.epoch = 0
+        self.candidates: list[tuple[int, int, int]] = []
+        for s, seq in enumerate(self.sequences):
+            last = len(seq.masks) - self.num_frames
+            for f in range(last + 1):
+                ids, counts = np.unique(seq.masks[f], return_counts=True)
+                for obj, n in zip(ids.tolist(), counts.tolist()):
+                    if obj not in (0, 255) and n >= min_pixels:
+                        self.candidates.append((s, f, obj))
+        if not self.candidates:
+            raise DataError(f"no training clip of {num_frames} frames in the bank {root}")
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if self.seed is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+        else:
+            rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+        s, f0, obj = self.candidates[int(rng.integers(len(self.candidates)))]
+        seq = self.sequences[s]
+        idx = [f0]
+        for _ in range(self.num_frames - 1):
+            room = len(seq.masks) - idx[-1] - 1
+            left = self.num_frames - len(idx)
+            step = int(rng.integers(1, max(1, min(self.max_skip, room - left + 1)) + 1))
+            idx.append(idx[-1] + step)
+        frames = torch.from_numpy(np.ascontiguousarray(seq.frames[idx])).permute(0, 3, 1, 2)
+        masks = torch.from_numpy((seq.masks[idx] == obj).astype(np.uint8))[:, None]
+        feats = {str(k): v[idx].clone() for k, v in seq.features.items()}
+        return {
+            "frames": frames,
+            "masks": masks,
+            "features": feats,
+            "key": f"{seq.name}/{f0}/{obj}",
+        }

@@ -1,0 +1,112 @@
+"""Named, shipped models: ``vosframe segment --model NAME``.
+
+Each entry names a config in ``vosframe.configs`` and a checkpoint in
+``vosframe/weights/`` (trained weights only; backbone weights come from their own
+package). The recipe (config + command) that produced each checkpoint is recorded in its
+metadata and in ``vosframe/weights/README.md``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+
+import attrs
+
+from vosframe.builder import build_model
+from vosframe.core.checkpoint import load_checkpoint
+from vosframe.core.errors import CheckpointError, RegistryError
+from vosframe.core.model import VOSModel
+
+
+@attrs.frozen
+class ModelCard:
+    """A shipped model.
+
+    Attributes:
+        config: Config file name inside ``vosframe.configs``.
+        weights: Checkpoint file name inside ``vosframe/weights``.
+        summary: One line for humans.
+    """
+
+    config: str
+    weights: str
+    summary: str
+
+
+ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
+    {
+        "frtm": ModelCard(
+            "frtm_effnetlite0_davis16.py",
+            "frtm_effnetlite0_davis16.pt",
+            "FRTM on EfficientNet-Lite0, trained on DAVIS-2016 train (240p) + synthetic clips",
+        ),
+        "g-frtm": ModelCard(
+            "gfrtm_effnetlite0_davis16.py",
+            "gfrtm_effnetlite0_davis16.pt",
+            "FRTM + reuse gate (G-FRTM), EfficientNet-Lite0",
+        ),
+        "ttvos": ModelCard("ttvos_effnetlite0_davis16.py", "ttvos_effnetlite0_davis16.pt", "TTVOS"),
+        "g-ttvos": ModelCard(
+            "gttvos_effnetlite0_davis16.py", "gttvos_effnetlite0_davis16.pt", "TTVOS + reuse gate"
+        ),
+    }
+)
+
+
+def config_path(name: str) -> Path:
+    """Path of a shipped config file."""
+    return Path(str(resources.files("vosframe.configs").joinpath(name)))
+
+
+def weights_path(name: str) -> Path:
+    """Path of a shipped checkpoint file."""
+    return Path(str(resources.files("vosframe").joinpath("weights", name)))
+
+
+def card(name: str) -> ModelCard:
+    """The zoo entry ``name``; raises :class:`RegistryError` listing the names."""
+    try:
+        return ZOO[name]
+    except KeyError:
+        raise RegistryError(
+            f"no shipped model {name!r}; shipped models: {', '.join(ZOO)}. Fix: use one of "
+            f"them, or pass --config CFG [--checkpoint CKPT]."
+        ) from None
+
+
+def load_model(
+    name: str | None = None,
+    *,
+    config: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+) -> VOSModel:
+    """Build a shipped model by name, or a model from a config (and optional checkpoint).
+
+    Raises:
+        CheckpointError: The shipped weights are not in this install, or do not match.
+        RegistryError: Unknown name.
+    """
+    if name is not None:
+        entry = card(name)
+        cfg = config_path(entry.config)
+        ckpt = Path(checkpoint) if checkpoint else weights_path(entry.weights)
+        if not cfg.is_file():
+            raise RegistryError(
+                f"model {name!r} is listed but its config {entry.config} is not in this install "
+                f"(not implemented yet in this version). Fix: pass --config CFG."
+            )
+        if not ckpt.is_file():
+            raise CheckpointError(
+                f"no trained weights for {name!r} in this install (expected {ckpt}). Fix: pass "
+                f"--checkpoint CKPT, or train them: vosframe train {cfg}"
+            )
+    elif config is not None:
+        cfg, ckpt = Path(config), Path(checkpoint) if checkpoint else None
+    else:
+        raise RegistryError("give a model name or a config")
+    model = build_model(str(cfg))
+    if ckpt is not None:
+        load_checkpoint(model, ckpt)
+    return model
