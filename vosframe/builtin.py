@@ -30,8 +30,10 @@ def register_backbones(register: Register) -> None:
 @hookimpl
 def register_plugins(register: Register) -> None:
     """The reuse gate and the scheduled-reuse baseline."""
+    from vosframe.plugins.reuse_gate import ReuseGate
     from vosframe.plugins.schedule import ScheduledReuse
 
+    register(ReuseGate)
     register(ScheduledReuse)
 
 

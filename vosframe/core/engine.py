@@ -76,10 +76,16 @@ class FrameEngine:
         self.needs_init_outputs = any(p.needs_init_outputs for p in model.plugins)
 
     def _full(
-        self, features: Features, objs: Sequence[ObjectState], out_size: tuple[int, int]
+        self,
+        features: Features,
+        objs: Sequence[ObjectState],
+        out_size: tuple[int, int],
+        *,
+        peek: bool = False,
     ) -> torch.Tensor:
         model = self.model
-        score = model.localizer.localize(features, [o.localizer for o in objs])
+        localize = model.localizer.peek if peek else model.localizer.localize
+        score = localize(features, [o.localizer for o in objs])
         capture = (self.reentry[1],) if self.reentry else ()
         out = model.refiner.run(score, features, out_size, capture=capture)
         for i, o in enumerate(objs):
@@ -192,7 +198,7 @@ class FrameEngine:
             state = model.localizer.init_object(frame.features, n.mask, frame.image)
             created.append(ObjectState(n.obj_id, state, first_frame=frame.index))
         if self.needs_init_outputs:
-            self._full(frame.features, created, tuple(frame.image.shape[-2:]))
+            self._full(frame.features, created, tuple(frame.image.shape[-2:]), peek=True)
         for i, (o, n) in enumerate(zip(created, new)):
             o.last_prob = probs[1 + offset + i : 2 + offset + i]
             for plugin in model.plugins:

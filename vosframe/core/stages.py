@@ -131,6 +131,15 @@ class TargetLocalizer(nn.Module, ABC):
     def localize(self, features: Features, states: Sequence[Any]) -> torch.Tensor:
         """Score every object in ``states`` on this frame: ``(N, score_channels, h, w)``."""
 
+    def peek(self, features: Features, states: Sequence[Any]) -> torch.Tensor:
+        """Score objects without advancing any schedule (e.g. an update counter).
+
+        The engine uses it on an object's first frame, when a plugin needs the full path's
+        outputs for its caches, so attaching a plugin never shifts the base model's
+        schedule. Default: :meth:`localize` (for localizers without schedules).
+        """
+        return self.localize(features, states)
+
     @abstractmethod
     def update(
         self, features: Features, states: Sequence[Any], probs: torch.Tensor, frame_index: int

@@ -96,6 +96,9 @@ def train(
     Resume reads mmengine's own checkpoints (optimizer, scheduler, message hub) from the
     run's work dir, which vosframe wrote itself: they are loaded as trusted files.
     """
+    # Denormal floats make CPU convolutions and their backward 20-50x slower here
+    # (measured: a 2-clip FRTM step 7.6 s -> 0.34 s). Flush them to zero.
+    torch.set_flush_denormal(True)
     cfg = load_config(config)
     if options:
         cfg.merge_from_dict(options)

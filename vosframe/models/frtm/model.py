@@ -13,6 +13,8 @@ Skip points (what the reuse gate attaches to):
   paper-faithful re-entry point).
 * ``R_t@8`` -- output of the stride-8 level: re-entering there also skips the stride-8
   level, which on a CPU is where the time goes (model_specs.md section 11).
+* ``R_t@4`` -- output of the stride-4 level: only the head runs after re-entry (the
+  stride-4 level is the most expensive refiner level at 480p).
 * ``prev`` -- the last computed target-model score (stride 16, 1 channel).
 
 Decisions (see also the stage classes):
@@ -102,7 +104,7 @@ class FRTM(VOSModel):
         return self.feature_extractor(images, up_to=self.localizer.stride)
 
     def skip_points(self) -> SkipPoints:
-        """F_t at stride 8, R_t at the refiner's stride-16 and stride-8 outputs, prev score."""
+        """F_t at stride 8, R_t at the refiner's stride-16/8/4 outputs, previous score."""
         c8 = self.feature_extractor.channels[8]
         w = self.refiner.width
         return SkipPoints(
@@ -110,6 +112,7 @@ class FRTM(VOSModel):
                 SkipPoint("F_t", "feature_cut", 8, c8, "backbone features up to stride 8"),
                 SkipPoint("R_t@16", "reentry", 16, w, "refiner stride-16 level output (prevX)"),
                 SkipPoint("R_t@8", "reentry", 8, w, "refiner stride-8 level output"),
+                SkipPoint("R_t@4", "reentry", 4, w, "refiner stride-4 level output"),
                 SkipPoint(
                     "prev", "previous", 16, 1, "last computed target-model score", source="score"
                 ),

@@ -309,7 +309,9 @@ class FRTMTargetModel(TargetLocalizer):
             features: The frame's features (reads :attr:`stride`, batch 1).
             states: The objects' states.
             count: Count this call as an apply (the update schedule counts applies).
-                The official G-FRTM also scores frame 0 at init, which counts.
+                The official G-FRTM also scores frame 0 at init, which counts; vosframe
+                scores init frames with :meth:`peek`, which does not, so attaching a plugin
+                never moves FRTM's update schedule.
         """
         x = features[self.stride]
         if x.shape[0] != 1:
@@ -380,6 +382,10 @@ class FRTMTargetModel(TargetLocalizer):
             problem, [state.filter], self.update_iters, state.cg, self.forget_factor
         )
         state.fused = fused_weight([state.project, state.filter])
+
+    def peek(self, features: Features, states: Sequence[FRTMObjectState]) -> torch.Tensor:
+        """Score without counting an apply (see :meth:`localize`)."""
+        return self.localize(features, states, count=False)
 
     def extra_repr(self) -> str:
         return (

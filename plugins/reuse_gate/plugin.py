@@ -1,0 +1,394 @@
+"""``ReuseGate``: the reuse gate of Park et al. (CVPR 2021) as one generic model plugin.
+
+It attaches to any base model that declares a feature cut F_t, a re-entry point R_t and a
+``previous`` point, and sizes every module from those specs and from the core contract's
+generic attributes (``model.localizer.stride``/``score_channels``,
+``model.refiner.channels``). Nothing in it knows which model it is attached to.
+
+Per frame and per object (batched over objects): the dissimilarity module compares the
+frame's F_t features and the object's previous information with the object's template;
+the gate function gives ``p_reuse``; the object takes the alternative path iff
+``p_reuse > tau``. There, the delta-generator gives ``Delta_t``, the estimated score is
+``S_hat_t = S_{t-n} + Delta_t`` and the refine-translator maps ``cat(R_{t-n}, Delta_t)`` to
+``R_hat_t``; the base model's refiner continues after the re-entry point.
+
+Config::
+
+    model = dict(type="FRTM", ..., plugins=[dict(type="ReuseGate", tau=0.7)])
+    plugins=[dict(type="ReuseGate", tau=0.7, reentry="R_t@8")]          # re-enter at stride 8
+    plugins=[dict(type="ReuseGate", tau=0.7, variant="fusion", tau2=0.9)]
+
+Variants (``variant=``): ``"reuse"`` (the paper's feature reuse), ``"copy"`` (copy the
+previous mask), ``"fusion"`` (copy if ``p_reuse > tau2``, else translate), ``"reuse_mask"``
+(the supplement's reuseM: the previous mask translated by ``Delta_t``).
+
+Decisions (where the paper, the official code and this framework differ):
+
+* ``tau >= 1`` disables the gate: no gate compute, no first-frame outputs, so the model's
+  output is exactly the base model's (bit-identical). Otherwise the engine computes the
+  full path on an object's first frame for the caches (``needs_init_outputs``), as the
+  official ``Test_Init``; a localizer that counts applies (FRTM's update schedule) then
+  counts that frame, as the official G-FRTM does.
+* ``S_{t-n}``, the score the delta is added to, is the last *computed* score
+  (``obj.last_score`` after a full frame). Before the first full frame of an object it is
+  the first mask area-downsampled to the score grid when the ``previous`` point's source is
+  ``"score"`` (the official initial ``prev_score``, in training and test alike), or the
+  localizer's score on the first frame when the source is ``"mask"``.
+* Previous information for the dissimilarity module: ``S_{t-n}`` (source ``"score"``) or the
+  last output mask ``obj.last_prob`` area-downsampled to the ``previous`` point's stride
+  (source ``"mask"``), bilinearly resized to the F_t grid.
+* The template is built once from the first frame (the official code never updates it).
+* Masks are area-downsampled in training and test (official: bilinear / nearest).
+* The gate's last conv starts with small weights so that ``p_reuse ~ 0.13`` for any input
+  (see :class:`~vosframe.plugins.reuse_gate.modules.GateFunction`).
+* Training: see :mod:`vosframe.plugins.reuse_gate.training`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import attrs
+import torch
+
+from vosframe.core.errors import ConfigError, SkipPointError
+from vosframe.core.plugin import AltOutput, ModelPlugin
+from vosframe.core.skip_points import Need, SkipPoint
+from vosframe.core.state import FrameState, ObjectState, Path
+
+from . import training
+from .modules import (
+    DeltaGenerator,
+    DissimilarityModule,
+    GateFunction,
+    MaskTranslator,
+    RefineTranslator,
+    TemplateGenerator,
+    downsample_mask,
+    probs_to_logits,
+    resize,
+)
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
+    from vosframe.core.training import TrainFrame
+
+Variant = Literal["reuse", "copy", "fusion", "reuse_mask"]
+Force = Literal["full", "alt"]
+TRANSLATES = ("reuse", "fusion")
+
+
+@attrs.define(eq=False)
+class GateObjectState:
+    """Per-object state of the reuse gate (in ``ObjectState.plugins["ReuseGate"]``).
+
+    Attributes:
+        template: ``(1, K, K)`` the object's template (from its first frame).
+        score: ``S_{t-n}``: the last computed localizer score (see the module notes for the
+            value before the first full frame), or None if not known yet.
+        p_reuse: The gate's reuse probability on the last frame it ran (NaN before).
+        delta: ``Delta_t`` of the current frame, set by ``decide`` for objects that take
+            the alternative path and need it (cleared in ``observe``).
+        copy: True if the object copies its previous mask on the current frame.
+    """
+
+    template: torch.Tensor
+    score: torch.Tensor | None
+    p_reuse: float = math.nan
+    delta: torch.Tensor | None = None
+    copy: bool = False
+
+
+class ReuseGate(ModelPlugin):
+    """The reuse gate: per object, reuse translated cached features or run the full path.
+
+    Args:
+        tau: Reuse iff ``p_reuse > tau`` (``tau >= 1``: never, exactly the base model;
+            ``tau = 0``: always after the first frame).
+        variant: ``"reuse"``, ``"copy"``, ``"fusion"`` or ``"reuse_mask"``.
+        tau2: ``fusion`` only: copy the previous mask iff ``p_reuse > tau2`` (>= ``tau``; the
+            paper gives no value).
+        reentry: Name of the re-entry point (None: the model's default).
+        previous: Name of the ``previous`` point (None: the model's first).
+        width: Channels of the template and of the dissimilarity map (64 officially).
+        translator_mid: Channels of each dilated branch of the refine-translator (48).
+        merge_kernel: Kernel of the translator's merge conv (5). At a stride-8 re-entry
+            point the official translator costs more than the refiner level it replaces;
+            ``translator_mid=16, merge_kernel=3`` makes it about 3x cheaper.
+        mask_width: Width of the ``reuse_mask`` translator (runs at full resolution).
+        m1: Gate-loss margin reached at ``margin_epochs`` (1.0 DAVIS, 0.5 YouTube-VOS).
+        m2: Gate-loss tolerance (0 officially).
+        margin_epochs: Epoch at which the margin reaches ``m1`` (120 officially).
+        gate_bias: Initial ``(reuse, compute)`` biases of the gate's last conv.
+        gate_init_std: Std of the gate's last conv weights at init (None: PyTorch default).
+
+    Attributes:
+        force: ``"full"`` or ``"alt"`` to force every object's path (accounting, ablations;
+            the gate still runs, and ``"alt"`` still requires the caches); None to let the
+            gate decide. The engine reads :attr:`needs_init_outputs` once, when a session is
+            created: create it with ``force="alt"`` (or ``tau < 1``) to get the caches.
+    """
+
+    decides_path = True
+    trains = True
+
+    def __init__(
+        self,
+        tau: float = 0.7,
+        variant: Variant = "reuse",
+        tau2: float = 0.9,
+        reentry: str | None = None,
+        previous: str | None = None,
+        width: int = 64,
+        translator_mid: int = 48,
+        merge_kernel: int = 5,
+        mask_width: int = 8,
+        m1: float = 1.0,
+        m2: float = 0.0,
+        margin_epochs: int = 120,
+        gate_bias: Sequence[float] = (0.1, 2.0),
+        gate_init_std: float | None = 1e-3,
+    ) -> None:
+        super().__init__()
+        if variant not in get_args(Variant):
+            raise ConfigError(
+                f"ReuseGate.variant must be one of {get_args(Variant)}, got {variant!r}"
+            )
+        if not 0.0 <= float(tau) <= 1.0:
+            raise ConfigError(f"ReuseGate.tau must be in [0, 1], got {tau}")
+        if variant == "fusion" and not float(tau) <= float(tau2) <= 1.0:
+            raise ConfigError(f"ReuseGate.tau2 must be in [tau, 1] = [{tau}, 1], got {tau2}")
+        if int(margin_epochs) < 1 or float(m2) < 0:
+            raise ConfigError("ReuseGate needs margin_epochs >= 1 and m2 >= 0")
+        if len(tuple(gate_bias)) != 2:
+            raise ConfigError(f"ReuseGate.gate_bias must be (reuse, compute), got {gate_bias}")
+        self.tau, self.tau2, self.variant = float(tau), float(tau2), variant
+        if int(merge_kernel) < 1 or int(merge_kernel) % 2 == 0:
+            raise ConfigError(f"ReuseGate.merge_kernel must be odd and >= 1, got {merge_kernel}")
+        self.width, self.translator_mid, self.mask_width = width, translator_mid, mask_width
+        self.merge_kernel = int(merge_kernel)
+        self.m1, self.m2, self.margin_epochs = float(m1), float(m2), int(margin_epochs)
+        self.gate_bias = tuple(float(b) for b in gate_bias)
+        self.gate_init_std = gate_init_std
+        self.needs = (
+            Need("feature_cut"),
+            Need("reentry", name=reentry),
+            Need("previous", name=previous),
+        )
+        self.force: Force | None = None
+        self._owner: list[VOSModel] = []  # a list, so the model is not a submodule
+
+    # ------------------------------------------------------------------ configuration
+    @property
+    def can_reuse(self) -> bool:
+        """True if some object may take the alternative path."""
+        return self.force == "alt" or (self.force is None and self.tau < 1.0)
+
+    @property  # type: ignore[override]
+    def needs_init_outputs(self) -> bool:
+        """Full-path outputs on first frames: only if features are reused at all."""
+        return self.can_reuse and self.variant in TRANSLATES
+
+    @property
+    def model(self) -> VOSModel:
+        """The model the gate is attached to."""
+        if not self._owner:
+            raise SkipPointError("ReuseGate is not attached to a model (model.attach_plugin)")
+        return self._owner[0]
+
+    def attach(self, model: VOSModel, points: dict[str, SkipPoint]) -> None:
+        """Build the modules, sized from the matched skip points and the stages' attributes."""
+        super().attach(model, points)
+        loc = model.localizer
+        for attr in ("stride", "score_channels"):
+            if not isinstance(getattr(loc, attr, None), int):
+                raise SkipPointError(
+                    f"ReuseGate needs model.localizer.{attr} (an int) to size its delta "
+                    f"generator; {type(loc).__name__} has {getattr(loc, attr, None)!r}"
+                )
+        cut, reentry, prev = points["feature_cut"], points["reentry"], points["previous"]
+        if prev.source not in ("score", "mask"):
+            raise SkipPointError(
+                f"ReuseGate needs the previous point's source ('score' or 'mask'); "
+                f"{prev.describe()} has none. Fix: declare source= in the model's skip_points()."
+            )
+        c_s = loc.score_channels
+        self.score_stride = loc.stride
+        self.template = TemplateGenerator(cut.channels, self.width)
+        self.matching = DissimilarityModule(cut.channels, prev.channels, self.width)
+        self.gate = GateFunction(self.width, self.gate_bias, self.gate_init_std)
+        self.delta = DeltaGenerator(self.width, c_s, cut.stride, loc.stride)
+        if self.variant in TRANSLATES:
+            c_r = model.refiner.channels.get(reentry.stride, reentry.channels)
+            self.translator = RefineTranslator(c_r, c_s, self.translator_mid, self.merge_kernel)
+        elif self.variant == "reuse_mask":
+            self.mask_translator = MaskTranslator(c_s, self.mask_width)
+        self._owner[:] = [model]
+
+    # ------------------------------------------------------------------ helpers
+    def _state(self, obj: ObjectState) -> GateObjectState | None:
+        return obj.plugins.get(self.key)
+
+    def _prev_score(self, obj: ObjectState) -> torch.Tensor | None:
+        st = self._state(obj)
+        return st.score if st is not None and st.score is not None else obj.last_score
+
+    def _ready(self, obj: ObjectState) -> bool:
+        """True if the object has every cache its alternative path and its gate read."""
+        if self._state(obj) is None:
+            return False
+        if self.variant in TRANSLATES and (
+            self.points["reentry"].name not in obj.refined or self._prev_score(obj) is None
+        ):
+            return False
+        if self.points["previous"].source == "score":
+            return self._prev_score(obj) is not None
+        return obj.last_prob is not None
+
+    def previous_info(
+        self,
+        score: torch.Tensor | None,
+        mask: torch.Tensor | None,
+        image_size: tuple[int, int],
+        size: tuple[int, int],
+    ) -> torch.Tensor:
+        """Previous information at the F_t grid ``size`` (the score or the downsampled mask).
+
+        Args:
+            score: ``(N, C, h, w)`` ``S_{t-n}`` (used for a ``"score"`` source).
+            mask: ``(N, 1, H, W)`` last output mask (used for a ``"mask"`` source).
+            image_size: ``(H, W)`` of the frame.
+            size: ``(h, w)`` of F_t.
+        """
+        prev = self.points["previous"]
+        if prev.source == "score":
+            assert score is not None
+            return resize(score, size)
+        assert mask is not None
+        h, w = image_size
+        grid = (-(-h // prev.stride), -(-w // prev.stride))
+        return resize(downsample_mask(mask.float(), grid), size)
+
+    # ------------------------------------------------------------------ inference
+    def init_object(self, frame: FrameState, obj: ObjectState, mask: torch.Tensor) -> Any:
+        """Template from the first frame; ``S_{t-n}`` before the first full frame."""
+        cut = frame.features[self.points["feature_cut"].stride]
+        template = self.template(cut, downsample_mask(mask.float(), cut.shape[-2:]))
+        score = obj.last_score
+        if self.points["previous"].source == "score":
+            size = (
+                obj.last_score.shape[-2:]
+                if obj.last_score is not None
+                else frame.features.size_at(self.score_stride)
+            )
+            score = training.mask_as_score(mask, size, self.model.localizer.score_channels)
+        return GateObjectState(template, score)
+
+    def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
+        """Run the gate (batched over ready objects): True = alternative path."""
+        decision = [False] * len(objects)
+        if self.force is None and self.tau >= 1.0:  # the gate is off: exactly the base model
+            return decision
+        idx = [i for i, o in enumerate(objects) if self._ready(o)]
+        if not idx:
+            return decision
+        objs = [objects[i] for i in idx]
+        states = [self._state(o) for o in objs]
+        cut = frame.features[self.points["feature_cut"].stride]
+        by_score = self.points["previous"].source == "score"
+        translates = self.variant in TRANSLATES
+        # _ready guarantees these exist for every object that needs them
+        scores = torch.cat([self._prev_score(o) for o in objs]) if by_score or translates else None
+        prev = self.previous_info(
+            scores,
+            None if by_score else torch.cat([o.last_prob for o in objs]),
+            frame.features.image_size,
+            tuple(cut.shape[-2:]),
+        )
+        d = self.matching(cut, prev, torch.cat([s.template for s in states]))
+        p = GateFunction.reuse_probability(self.gate(d)).tolist()
+        need_delta = []
+        for k, (i, st) in enumerate(zip(idx, states)):
+            st.p_reuse = p[k]
+            decision[i] = self.force == "alt" or (self.force is None and p[k] > self.tau)
+            st.copy = self.variant == "copy" or (self.variant == "fusion" and p[k] > self.tau2)
+            st.delta = None
+            if decision[i] and not st.copy:
+                need_delta.append(k)
+        if need_delta:
+            if scores is not None:  # Delta is added to S_{t-n}: match its grid exactly
+                size = tuple(scores.shape[-2:])
+            else:
+                size = frame.features.size_at(self.score_stride)
+            delta = self.delta(d[need_delta], size)
+            for j, k in enumerate(need_delta):
+                states[k].delta = delta[j : j + 1]
+        return decision
+
+    def alternative(self, frame: FrameState, objects: Sequence[ObjectState]) -> AltOutput:
+        """Translated score and re-entry features, or logits (copy / reuse_mask)."""
+        states = [self._state(o) for o in objects]
+        if self.variant == "reuse_mask":
+            prob = torch.cat([o.last_prob for o in objects])
+            delta = torch.cat([s.delta for s in states])
+            return AltOutput(None, None, logits=self.mask_translator(prob, delta))
+        copy = [i for i, s in enumerate(states) if s.copy]
+        move = [i for i, s in enumerate(states) if not s.copy]
+        score = refined = None
+        if move:
+            delta = torch.cat([states[i].delta for i in move])
+            prev = torch.cat([self._prev_score(objects[i]) for i in move])
+            score = prev + delta.to(prev.dtype)
+            name = self.points["reentry"].name
+            refined = self.translator(torch.cat([objects[i].refined[name] for i in move]), delta)
+            if not copy:
+                return AltOutput(score, refined)
+        copied = probs_to_logits(torch.cat([objects[i].last_prob for i in copy]))
+        if not move:
+            return AltOutput(None, None, logits=copied)
+        size = tuple(frame.image.shape[-2:])
+        start = (self.points["reentry"].stride, refined)
+        moved = self.model.refiner.run(score, frame.features, size, start=start).logits
+        logits = copied.new_empty((len(objects), 1, *size))
+        logits[copy] = copied
+        logits[move] = moved.float()
+        return AltOutput(None, None, logits=logits)
+
+    def observe(
+        self, frame: FrameState, objects: Sequence[ObjectState], paths: Sequence[Path]
+    ) -> None:
+        """On full frames ``S_{t-n}`` becomes the frame's score; drop per-frame scratch."""
+        for obj, path in zip(objects, paths):
+            st = self._state(obj)
+            if st is None:
+                continue
+            if path == "full" and obj.last_score is not None:
+                st.score = obj.last_score
+            st.delta = None
+
+    # ------------------------------------------------------------------ training
+    def margin(self, epoch: int) -> float:
+        """The gate-loss margin at ``epoch`` (see :func:`training.margin`)."""
+        return training.margin(epoch, self.m1, self.margin_epochs)
+
+    def init_train_sample(
+        self, model: VOSModel, features: Any, mask: torch.Tensor, state: Any
+    ) -> dict[str, Any]:
+        """Per-clip state at frame 0 (see :func:`training.init_train_sample`)."""
+        return training.init_train_sample(self, model, features, mask, state)
+
+    def train_frame(
+        self, model: VOSModel, frame: TrainFrame
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Logits and losses of one frame (see :func:`training.train_frame`)."""
+        return training.train_frame(self, model, frame)
+
+    def extra_repr(self) -> str:
+        """Configuration summary."""
+        r = self.points.get("reentry")
+        return (
+            f"tau={self.tau}, variant={self.variant!r}, reentry={r.name if r else None!r}, "
+            f"m1={self.m1}, m2={self.m2}, margin_epochs={self.margin_epochs}"
+        )

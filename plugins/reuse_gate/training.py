@@ -1,0 +1,208 @@
+"""Training of the reuse gate inside vosframe's generic unrolled clip loop.
+
+:func:`vosframe.core.training.clip_loss` calls :func:`init_train_sample` once per clip
+(frame 0) and :func:`train_frame` for frames ``1..T-1``. Per frame both paths are
+computed: the full path (the localizer's score ``S`` and the refiner up to the re-entry
+point, ``R``) and the gate path (``D``, ``p_reuse``, ``Delta``, ``S_hat = S_{t-n} + Delta``,
+``R_hat = translator(R_{t-n}, Delta)``). A hard gate ``g`` (1 = reuse) with a
+straight-through gradient mixes them::
+
+    R_mix = g * R_hat + (1 - g) * R          S_mix = g * S_hat + (1 - g) * S
+    logits = refiner.run(S_mix, features, start=(reentry stride, R_mix))
+
+(``copy`` / ``reuse_mask``: ``logits = g * logits_alt + (1 - g) * logits_full``.)
+
+Losses (all weights 1, as the paper's Eq. 6; ``loss_seg`` is added by the loop):
+
+* ``loss_delta`` (L_Delta, Eq. 3) = MSE(Delta, y'_t - S_{t-n}), ``y'_t`` = the ground truth
+  area-downsampled to the score grid. For a ``previous`` point with source ``"mask"`` the
+  target is ``y'_t - M_{t-n}`` (supplement Eq. 2; ``M_{t-n}`` = the last output mask).
+* ``loss_gate`` (L_gp, Eqs. 4-5) = ``max(m2, |p_reuse - P_target|)^2`` with
+  ``P_target = max(m, IoU(y_t, y_last))``, ``y_last`` = the ground truth of the last
+  computed frame, and the margin schedule ``m = m1 * min(epoch / margin_epochs, 1)``
+  (:func:`margin`; the epoch is ``TrainFrame.epoch``, so no hook is needed).
+* ``reuse_rate`` (logged, not a loss): the hard gate, averaged over the batch by the loop.
+
+Decisions where the paper and the official code differ:
+
+* **Margin.** The official code computes ``IoU.clamp(margin)`` without assigning the
+  result, so ``m1`` has no effect there. The paper's Eq. 4 (``P_target = max(m, IoU)``,
+  ``m`` growing to ``m1`` by epoch ``ep_T``) and the supplement ("as epoch continues, we
+  force the model to reuse ... more") state the intent, which is implemented here.
+* **m2.** The paper's Eq. 5, ``max(m2, |d|)^2``; the official code uses the hinge
+  ``relu(|d| - m2)^2``. Both are the same for ``m2 = 0`` (the default) and have no gradient
+  inside the tolerance.
+* **Gate.** As the official code: no Gumbel noise; the hard decision is the argmax of the
+  2-way softmax (reuse iff ``p_reuse > 0.5``, the paper's training ``tau``); the gradient
+  is straight-through (``y_hard - y.detach() + y``).
+* **State update.** ``S_{t-n}``, ``R_{t-n}`` and ``y_last`` change only on *computed*
+  frames (``g = 0``), as at inference: ``R_{t-n} <- g * R_{t-n} + (1 - g) * R`` (this value
+  is exactly the selection, with the gate's straight-through gradient). The official
+  training code blends the other way round (``prevX * (1 - g) + curr_x * g``: on a compute
+  step it keeps the old features), which contradicts its own inference loop; it is treated
+  as a bug. ``M_{t-n}`` (the last output mask) changes every frame, as at inference. The
+  graph is kept across the clip's frames (the loop sums the losses), as the official
+  ``retain_graph=True``.
+* **IoU of two empty masks** is 1 (the object is absent in both: reusing is right); the
+  official code turns the NaN into 0.
+* **Initial state** (frame 0): the template from the frame's F_t features and the area-
+  downsampled mask; ``S_{t-n}`` = the mask at the score grid (source ``"score"``, official)
+  or the localizer's score (source ``"mask"``); ``R_{t-n}`` = the refiner up to the
+  re-entry point driven by the localizer's score on frame 0 (official ``prevX``);
+  ``M_{t-n}`` = ``y_last`` = the mask. Inference uses the same rules.
+* The full path's refiner levels up to the re-entry point run through ``Refiner.stage``
+  (what ``Refiner.run(capture=...)`` does, without computing its tail twice).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn.functional as F
+
+from vosframe.core.state import Features
+
+from .modules import GateFunction, downsample_mask, probs_to_logits
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
+    from vosframe.core.stages import Refiner
+    from vosframe.core.training import TrainFrame
+
+    from .plugin import ReuseGate
+
+
+def margin(epoch: float, m1: float, margin_epochs: int) -> float:
+    """The gate-loss margin ``m = m1 * min(epoch / margin_epochs, 1)`` (paper Eq. 4).
+
+    Args:
+        epoch: Current epoch (``TrainFrame.epoch``; 0-based).
+        m1: Final margin.
+        margin_epochs: Epoch at which ``m1`` is reached (``ep_T``).
+    """
+    return float(m1) * min(max(float(epoch), 0.0) / float(margin_epochs), 1.0)
+
+
+def mask_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU of two masks thresholded at 0.5 (1 when both are empty)."""
+    a, b = a > 0.5, b > 0.5
+    inter = (a & b).sum().float()
+    union = (a | b).sum().float()
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+
+
+def gate_probability_loss(
+    p_reuse: torch.Tensor, iou: torch.Tensor, m: float, m2: float
+) -> torch.Tensor:
+    """``max(m2, |p_reuse - max(m, iou)|)^2`` (paper Eqs. 4-5), averaged.
+
+    Args:
+        p_reuse: ``(N,)`` reuse probabilities.
+        iou: ``(N,)`` or scalar IoU between the current and the last computed ground truth.
+        m: The margin of the epoch (:func:`margin`).
+        m2: The tolerance.
+    """
+    target = iou.to(p_reuse.dtype).clamp(min=m)
+    return (p_reuse - target).abs().clamp(min=m2).pow(2).mean()
+
+
+def mask_as_score(mask: torch.Tensor, size: Any, channels: int) -> torch.Tensor:
+    """A mask area-downsampled to the score grid, repeated over the score channels."""
+    m = downsample_mask(mask.float(), tuple(size))
+    return m.expand(-1, channels, -1, -1)
+
+
+def refine_to(
+    refiner: Refiner, score: torch.Tensor, features: Features, stride: int
+) -> torch.Tensor:
+    """The refiner's output at the level ``stride`` (its levels up to and including it)."""
+    x = None
+    for s in refiner.levels:
+        x = refiner.stage(s, x, score, features)
+        if s == stride:
+            return x
+    raise ValueError(f"{type(refiner).__name__} has no level at stride {stride}")
+
+
+def init_train_sample(
+    plugin: ReuseGate, model: VOSModel, features: Features, mask: torch.Tensor, state: Any
+) -> dict[str, Any]:
+    """Per-clip state at frame 0.
+
+    Returns:
+        ``template`` ``(1, K, K)``, ``score`` (``S_{t-n}``), ``refined`` (``R_{t-n}``;
+        translating variants), ``prev_mask`` (``M_{t-n}``, full size) and ``last_gt``.
+    """
+    cut = features[plugin.points["feature_cut"].stride]
+    mask = mask.float()
+    template = plugin.template(cut, downsample_mask(mask, cut.shape[-2:]))
+    with torch.no_grad():
+        score0 = model.localizer.localize(features, [state])
+    if plugin.points["previous"].source == "score":
+        prev = mask_as_score(mask, score0.shape[-2:], score0.shape[1])
+    else:
+        prev = score0
+    sample: dict[str, Any] = {
+        "template": template,
+        "score": prev,
+        "prev_mask": mask,
+        "last_gt": mask,
+    }
+    if plugin.variant in ("reuse", "fusion"):
+        stride = plugin.points["reentry"].stride
+        sample["refined"] = refine_to(model.refiner, score0, features, stride)
+    return sample
+
+
+def train_frame(
+    plugin: ReuseGate, model: VOSModel, frame: TrainFrame
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Logits ``(1, 1, H, W)`` of one frame and the gate's losses (see the module notes)."""
+    s, feats, gt = frame.sample, frame.features, frame.mask.float()
+    size = tuple(gt.shape[-2:])
+    score_full = frame.score.detach()
+    cut = feats[plugin.points["feature_cut"].stride]
+    prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
+    d = plugin.matching(cut, prev_info, s["template"])
+    p_reuse = GateFunction.reuse_probability(plugin.gate(d))  # (1,)
+    hard = (p_reuse > 0.5).to(p_reuse.dtype)
+    g = (hard - p_reuse.detach() + p_reuse).view(-1, 1, 1, 1)
+    delta = plugin.delta(d, tuple(score_full.shape[-2:]))
+
+    if plugin.variant in ("reuse", "fusion"):
+        stride = plugin.points["reentry"].stride
+        refined_full = refine_to(model.refiner, score_full, feats, stride)
+        refined_hat = plugin.translator(s["refined"], delta)
+        score_hat = s["score"] + delta
+        refined = g * refined_hat + (1 - g) * refined_full
+        score = g * score_hat + (1 - g) * score_full
+        logits = model.refiner.run(score, feats, size, start=(stride, refined)).logits
+        s["refined"] = g * s["refined"] + (1 - g) * refined_full
+    else:
+        full = model.refiner.run(score_full, feats, size).logits.float()
+        if plugin.variant == "copy":
+            alt = probs_to_logits(s["prev_mask"])
+        else:
+            alt = plugin.mask_translator(s["prev_mask"], delta)
+        logits = g * alt + (1 - g) * full
+
+    gt_s = downsample_mask(gt, delta.shape[-2:])
+    if plugin.points["previous"].source == "score":
+        base = s["score"]
+    else:
+        base = downsample_mask(s["prev_mask"], delta.shape[-2:])
+    target = (gt_s - base.float()).expand_as(delta)
+    loss_delta = F.mse_loss(delta.float(), target)
+    iou = mask_iou(gt, s["last_gt"])
+    loss_gate = gate_probability_loss(p_reuse, iou, plugin.margin(frame.epoch), plugin.m2)
+
+    if not bool(hard.item()):  # computed: the caches follow the full path
+        s["score"] = score_full
+        s["last_gt"] = gt
+    s["prev_mask"] = torch.sigmoid(logits.detach().float())
+    return logits, {
+        "loss_delta": loss_delta,
+        "loss_gate": loss_gate,
+        "reuse_rate": hard.detach().mean(),
+    }

@@ -1,0 +1,136 @@
+"""``vosframe bench``: accuracy vs speed of a gated model over a τ sweep (DAVIS layout).
+
+Usage::
+
+    vosframe bench --model g-frtm --data ../shared/data/davis2016/val_480p
+    vosframe bench --config CFG [--checkpoint CKPT] --data DIR [--sequences a,b]
+        [--taus 1,0.9,0.8,0.7,0.5,0.3] [--max-internal-size N] [--precision auto|bf16|fp32]
+        [--out DIR] [--json]
+
+All logic lives in :func:`vosframe.bench.run_bench`; this module parses, prints and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from tqdm import tqdm
+
+from vosframe.bench import DEFAULT_TAUS, open_davis, run_bench
+from vosframe.core.errors import InputError
+from vosframe.zoo import ZOO, load_model
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers like 1,0.7,0.5, got {text!r}"
+        ) from None
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``bench`` subcommand."""
+    p = sub.add_parser(
+        "bench",
+        help="accuracy vs speed over a reuse-gate threshold sweep (DAVIS layout)",
+        description=(
+            "Segment every sequence of a DAVIS-layout folder at each gate threshold τ, score "
+            "J&F and time the runs (all τ interleaved per sequence in one process, after a "
+            "warm-up). Writes bench.json and an accuracy-vs-speed plot bench.png to --out."
+        ),
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help=f"shipped model: {', '.join(ZOO)}")
+    src.add_argument("--config", help="model config file")
+    p.add_argument("--checkpoint", help="checkpoint file (with --config, or to override)")
+    p.add_argument("--data", required=True, help="DAVIS-layout folder (JPEGImages/, Annotations/)")
+    p.add_argument("--sequences", help="comma-separated sequence names (default: all)")
+    p.add_argument(
+        "--taus",
+        type=_floats,
+        help=f"comma-separated thresholds (default {','.join(f'{t:g}' for t in DEFAULT_TAUS)}; "
+        "τ=1, the base model, is always run); only for models with a reuse gate",
+    )
+    p.add_argument("--max-internal-size", type=int, help="process at most this shorter side")
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    p.add_argument("--out", default="vosframe_bench", help="output folder (default %(default)s)")
+    p.add_argument("--save-predictions", action="store_true", help="keep the PNGs in --out")
+    p.add_argument("--warmup", type=int, default=5, help="warm-up frames per τ (default 5)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's setting)")
+    p.add_argument("--no-flops", action="store_true", help="skip counting FLOPs per path")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A plain-text table of a :func:`~vosframe.bench.run_bench` report, one row per τ."""
+    lines = [
+        f"{report['model']} on {report['data']} ({len(report['sequences'])} sequences, "
+        f"precision {report['precision']}, threads {report['threads']})",
+        f"{'tau':>5} {'J&F':>5} {'J':>5} {'F':>5} {'FPS':>6} {'FPS-D':>6} {'speedup':>7} "
+        f"{'reuse%':>6} {'full ms med/mean':>16} {'alt ms med/mean':>15} {'GFLOP/f':>7} "
+        f"{'saved%':>6}",
+    ]
+
+    def ms(s: dict) -> str:
+        return "-" if not s["count"] else f"{s['median']:.0f}/{s['mean']:.0f}"
+
+    def num(v: float | None, width: int, scale: float = 1.0) -> str:
+        return "-".rjust(width) if v is None else f"{v * scale:{width}.2f}"
+
+    for r in report["runs"]:
+        tau = "conf" if r["tau"] is None else f"{r['tau']:g}"
+        lines.append(
+            f"{tau:>5} {100 * r['J&F']:5.1f} {100 * r['J']:5.1f} {100 * r['F']:5.1f} "
+            f"{r['fps_pooled']:6.2f} {r['fps_davis']:6.2f} {num(r['speedup'], 7)} "
+            f"{100 * r['reuse_rate']:6.1f} {ms(r['ms_per_frame']['full']):>16} "
+            f"{ms(r['ms_per_frame']['alt']):>15} {num(r['gflops_per_frame'], 7)} "
+            f"{num(r['flops_saved'], 6, 100.0)}"
+        )
+    lines.append(
+        "FPS: pooled (total frames / total time); FPS-D: mean of per-sequence FPS (DAVIS); "
+        "reuse%: first frames excluded"
+    )
+    lines += [f"note: {n}" for n in report["notes"]]
+    outputs = report.get("outputs", {})
+    if outputs:
+        lines.append(f"wrote {outputs['json']} and {outputs['plot']}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sweep and print a table (or the JSON report)."""
+    if args.checkpoint and not (args.config or args.model):
+        raise InputError("--checkpoint needs --model or --config")
+    sequences = [s.strip() for s in args.sequences.split(",")] if args.sequences else None
+    if args.taus is not None and not args.taus:
+        raise InputError("--taus is empty; give thresholds like 1,0.7,0.5")
+    open_davis(args.data, sequences)  # data errors before the (slow) model build
+    if args.config:
+        model = load_model(config=args.config, checkpoint=args.checkpoint)
+        label = args.config
+    else:
+        model = load_model(args.model, checkpoint=args.checkpoint)
+        label = args.model
+    with tqdm(unit="frame", desc="bench", disable=args.json) as bar:
+        report = run_bench(
+            model,
+            args.data,
+            sequences=sequences,
+            taus=args.taus,
+            precision=args.precision,
+            max_internal_size=args.max_internal_size or "model",
+            out_dir=args.out,
+            save_predictions=args.save_predictions,
+            warmup_frames=args.warmup,
+            threads=args.threads,
+            flops=not args.no_flops,
+            model_label=label,
+            progress=bar.update,
+        )
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
