@@ -31,6 +31,7 @@ from vosframe.core.skip_points import Need, SkipPoint, SkipPoints
 from vosframe.core.stages import FeatureExtractor, Refiner, TargetLocalizer
 from vosframe.core.state import Features, FrameState, ObjectState, PathRecord
 from vosframe.discovery.hookspecs import hookimpl
+from vosframe.zoo import load_model
 
 __all__ = [
     "AltOutput",
@@ -62,6 +63,7 @@ __all__ = [
     "hookimpl",
     "load_checkpoint",
     "load_config",
+    "load_model",
     "read_checkpoint",
     "save_checkpoint",
 ]

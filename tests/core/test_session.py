@@ -114,3 +114,13 @@ def test_bad_frames_raise_clear_errors(model):
     session.step(frames[0], label0)
     with pytest.raises(InputError, match="has size 24x64 but this session's frames are 48x64"):
         session.step(frames[1][:24])
+
+
+def test_class_argmax_matches_torch_argmax_including_ties():
+    from vosframe.core.aggregation import class_argmax
+
+    g = torch.Generator().manual_seed(0)
+    p = torch.rand(4, 37, 53, generator=g)
+    assert torch.equal(class_argmax(p), p.argmax(0))
+    q = torch.round(p * 3) / 3  # many ties
+    assert torch.equal(class_argmax(q), q.argmax(0))

@@ -69,7 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def format_report(report: dict[str, Any]) -> str:
     """A plain-text table of a :func:`~vosframe.bench.run_bench` report, one row per τ."""
     lines = [
-        f"{report['model']} on {report['data']} ({len(report['sequences'])} sequences, "
+        f"{report['model']} on {report['data']} ({len(report['sequences'])} sequence(s), "
         f"precision {report['precision']}, threads {report['threads']})",
         f"{'tau':>5} {'J&F':>5} {'J':>5} {'F':>5} {'FPS':>6} {'FPS-D':>6} {'speedup':>7} "
         f"{'reuse%':>6} {'full ms med/mean':>16} {'alt ms med/mean':>15} {'GFLOP/f':>7} "

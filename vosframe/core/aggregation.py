@@ -36,6 +36,24 @@ def prod_logodds(probs: torch.Tensor) -> torch.Tensor:
     return torch.softmax(torch.log(allp / (1 - allp)), dim=0)
 
 
+def class_argmax(probs: torch.Tensor) -> torch.Tensor:
+    """``probs.argmax(0)`` for ``(C, H, W)`` class maps, computed as a running comparison.
+
+    Same result as ``argmax`` (the first maximum wins on ties), but ``argmax`` over the
+    outer class dimension is ~30 ms for two classes at 854x480 on a CPU; this is ~1 ms.
+
+    Returns:
+        ``(H, W)`` int64 class indices.
+    """
+    best = probs[0]
+    index = torch.zeros(probs.shape[1:], dtype=torch.int64, device=probs.device)
+    for c in range(1, probs.shape[0]):
+        better = probs[c] > best
+        best = torch.where(better, probs[c], best)
+        index.masked_fill_(better, c)
+    return index
+
+
 AGGREGATORS: MappingProxyType[str, Callable[[torch.Tensor], torch.Tensor]] = MappingProxyType(
     {"min_odds": min_odds, "prod_logodds": prod_logodds}
 )

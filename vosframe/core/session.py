@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vosframe.core.aggregation import class_argmax
 from vosframe.core.engine import FrameEngine, NewObject
 from vosframe.core.errors import InputError, UnknownObjectError
 from vosframe.core.inputs import FrameLike, MaskLike, frame_to_tensor, masks_to_dict
@@ -210,7 +211,7 @@ class Session:
         probs = probs[:, 0].float().cpu()
         ids = [o.obj_id for o in objects]
         lut = np.array([0, *ids], dtype=np.uint8 if max(ids, default=0) <= 255 else np.int32)
-        labels = lut[probs.argmax(0).numpy()]
+        labels = lut[class_argmax(probs).numpy()]
         for obj_id, m in given.items():  # given masks are exact at input size
             labels[m] = obj_id
         return StepResult(
