@@ -32,7 +32,7 @@ from typing import Any
 from vosframe.core.model import VOSModel
 from vosframe.core.skip_points import SkipPoint, SkipPoints
 from vosframe.models.frtm.refiner import FRTMRefiner
-from vosframe.models.frtm.target_model import FRTMTargetModel
+from vosframe.models.frtm.target_model import FRTMObjectState, FRTMTargetModel
 
 BACKBONE_EXTERNAL = ("feature_extractor.",)
 
@@ -95,9 +95,14 @@ class FRTM(VOSModel):
         if key is not None and key in self._tm_cache:
             return self._tm_cache[key]
         state = self._train_tm.init_object(features, mask, image)
+        # Training never updates target models: keep only the weights localize() applies,
+        # not the sample memory (megabytes per object, thousands of cached clips).
+        frozen = FRTMObjectState(
+            state.project, state.filter, state.fused, memory=None, cg=None  # type: ignore[arg-type]
+        )
         if key is not None:
-            self._tm_cache[key] = state
-        return state
+            self._tm_cache[key] = frozen
+        return frozen
 
     def _augmented_features(self, images):
         """Features of the first frame's augmented copies, up to the target model's stride."""
