@@ -54,7 +54,12 @@ def save_checkpoint(
         text = json.dumps(info, default=str)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint metadata must be JSON-able: {exc}") from exc
-    payload = {"format": FORMAT, "version": 1, "state_dict": state, "meta": text}
+    return atomic_save({"format": FORMAT, "version": 1, "state_dict": state, "meta": text}, path)
+
+
+def atomic_save(payload: Any, path: str | os.PathLike) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, then rename: never half-written."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)

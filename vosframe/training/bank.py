@@ -15,8 +15,6 @@ jump motion, which the reuse gate needs).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from vosframe.core.checkpoint import atomic_save
 from vosframe.core.errors import DataError
 from vosframe.core.stages import FeatureExtractor
 
@@ -165,14 +164,7 @@ class FeatureBank:
                 "masks": torch.from_numpy(ms),
                 "features": {str(s): torch.cat(v) for s, v in feats.items()},
             }
-            fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
-            os.close(fd)
-            try:
-                torch.save(payload, tmp)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            atomic_save(payload, path)
             written.append(path)
         return written
 
