@@ -49,6 +49,14 @@ def register_datasets(register: Register) -> None:
 
 
 @hookimpl
+def register_metrics(register: Register) -> None:
+    """DAVIS J&F as an mmengine metric."""
+    from vosframe.metrics.runner_metric import DavisJF
+
+    register(DavisJF)
+
+
+@hookimpl
 def register_hooks(register: Register) -> None:
     """Runner hooks: epoch propagation and vosframe checkpoint export."""
     from vosframe.training.adapter import EpochHook, ExportHook

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 from toys import ToyOnline, toy_clip
-from vosframe.registry import MODELS
 
 from vosframe.cli.main import main
 from vosframe.data.masks import read_mask, write_mask
+from vosframe.registry import MODELS
 
 
 @pytest.fixture()

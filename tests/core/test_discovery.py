@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from toys import toy_clip
-from vosframe.registry import MODELS
 
 from vosframe import build_model
 from vosframe.discovery import default_host, failures, reload_plugins
+from vosframe.registry import MODELS
 
 # A complete third-party base model (under 60 lines) that registers through an entry point.
 EXTERNAL_MODEL = """

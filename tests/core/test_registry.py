@@ -7,11 +7,11 @@ import textwrap
 import pytest
 import torch
 from toys import SchedulePlugin, ToyMemory, ToyOnline, toy_clip
-from vosframe.registry import MODELS, PLUGINS
 
 import vosframe
 from vosframe import ConfigError, RegistryError, SkipPointError, build_model
 from vosframe.core.skip_points import Need
+from vosframe.registry import MODELS, PLUGINS
 
 
 @pytest.fixture()

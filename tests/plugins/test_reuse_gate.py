@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 from toys import TOY_MODELS, ToyMemory, ToyOnline, toy_clip
-from vosframe.plugins.reuse_gate import ReuseGate, gate_probability_loss, margin, path_flops
-from vosframe.plugins.reuse_gate import training as gate_training
-from vosframe.plugins.reuse_gate.modules import GateFunction
-from vosframe.registry import PLUGINS
 
 import vosframe
 from vosframe import SkipPoint, SkipPointError, SkipPoints
 from vosframe.core.training import TrainFrame
+from vosframe.plugins.reuse_gate import ReuseGate, gate_probability_loss, margin, path_flops
+from vosframe.plugins.reuse_gate import training as gate_training
+from vosframe.plugins.reuse_gate.modules import GateFunction
+from vosframe.registry import PLUGINS
 
 VARIANTS = ("reuse", "copy", "fusion", "reuse_mask")
 KEY = "ReuseGate"

@@ -98,7 +98,11 @@ class FRTM(VOSModel):
         # Training never updates target models: keep only the weights localize() applies,
         # not the sample memory (megabytes per object, thousands of cached clips).
         frozen = FRTMObjectState(
-            state.project, state.filter, state.fused, memory=None, cg=None  # type: ignore[arg-type]
+            state.project,
+            state.filter,
+            state.fused,
+            memory=None,
+            cg=None,  # type: ignore[arg-type]
         )
         if key is not None:
             self._tm_cache[key] = frozen
