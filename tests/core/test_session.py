@@ -39,6 +39,9 @@ def test_objects_added_mid_video_with_noncontiguous_ids_and_removed(model):
     assert set(r4.paths) == {7} and 3 not in np.unique(r4.labels)
     with pytest.raises(UnknownObjectError, match=r"not tracked; tracked ids are \[7\]"):
         session.remove(3)
+    summary = session.summary()
+    assert summary["objects"]["3"]["removed"] and summary["objects"]["3"]["frames"]["full"] == 3
+    assert not summary["objects"]["7"]["removed"]
 
 
 def test_large_ids_give_int32_labels(model):

@@ -23,7 +23,7 @@ from vosframe.core.engine import FrameEngine, NewObject
 from vosframe.core.errors import InputError, UnknownObjectError
 from vosframe.core.inputs import FrameLike, MaskLike, frame_to_tensor, masks_to_dict
 from vosframe.core.model import VOSModel
-from vosframe.core.state import Features, FrameState, ObjectState, PathRecord
+from vosframe.core.state import Features, FrameState, ObjectState, ObjectStats, PathRecord
 
 Precision = Literal["auto", "bf16", "fp32"]
 
@@ -107,6 +107,7 @@ class Session:
         self.max_internal_size = max_internal_size
         self.engine = FrameEngine(model)
         self.objects: dict[int, ObjectState] = {}
+        self.removed: dict[int, ObjectStats] = {}  # counters of removed objects (accounting)
         self.frame_index = 0
         self.input_size: tuple[int, int] | None = None
         self.total_ms = 0.0
@@ -129,7 +130,7 @@ class Session:
                     f"cannot remove object {obj_id}: not tracked; tracked ids are {self.object_ids}"
                 )
         for obj_id in obj_ids:
-            del self.objects[obj_id]
+            self.removed[obj_id] = self.objects.pop(obj_id).stats
 
     # ------------------------------------------------------------------ stepping
     def _internal_size(self, h: int, w: int) -> tuple[int, int]:
@@ -249,17 +250,19 @@ class Session:
             yield self.step(frame, per_frame.get(i))
 
     def summary(self) -> dict[str, Any]:
-        """Frames, time and per-object path counts so far (JSON-able)."""
+        """Frames, time and per-object path counts so far, removed objects included."""
+        stats = {**self.removed, **{i: o.stats for i, o in self.objects.items()}}
         objs = {
-            str(o.obj_id): {
-                "frames": dict(o.stats.frames),
-                "ms": {k: round(v, 3) for k, v in o.stats.ms.items()},
-                "reuse_rate": o.stats.reuse_rate,
+            str(obj_id): {
+                "frames": dict(st.frames),
+                "ms": {k: round(v, 3) for k, v in st.ms.items()},
+                "reuse_rate": st.reuse_rate,
+                "removed": obj_id in self.removed and obj_id not in self.objects,
             }
-            for o in self.objects.values()
+            for obj_id, st in stats.items()
         }
-        full = sum(o.stats.frames["full"] for o in self.objects.values())
-        alt = sum(o.stats.frames["alt"] for o in self.objects.values())
+        full = sum(st.frames["full"] for st in stats.values())
+        alt = sum(st.frames["alt"] for st in stats.values())
         return {
             "frames": self.frame_index,
             "ms_total": self.total_ms,
