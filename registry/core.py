@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -104,7 +105,10 @@ def build_from_cfg(cfg: Any, registry: VosRegistry, **default_args: Any) -> Any:
         raise ConfigError(f"'type' must be a registered name or a class, got {kind!r}")
     for k, v in default_args.items():
         args.setdefault(k, v)
-    try:
-        return obj_cls(**args)
+    try:  # a signature mismatch is a config error; errors inside the constructor are not
+        inspect.signature(obj_cls).bind(**args)
     except TypeError as exc:
         raise ConfigError(f"cannot build {getattr(obj_cls, '__name__', kind)}: {exc}") from exc
+    except ValueError:  # no introspectable signature (some builtins): just call it
+        pass
+    return obj_cls(**args)

@@ -107,3 +107,17 @@ def test_second_path_plugin_and_bad_declarations_are_rejected():
 
     with pytest.raises(SkipPointError, match="R_t@32 at stride 32 is not a refiner level"):
         BadModel().attach_plugin(SchedulePlugin())
+
+
+def test_errors_inside_a_constructor_are_not_reported_as_config_errors():
+    from vosframe.registry import build_from_cfg
+
+    class Broken:
+        def __init__(self, x: int = 0) -> None:
+            raise TypeError("bug inside the constructor")
+
+    with pytest.raises(ConfigError, match="cannot build Broken"):
+        build_from_cfg(dict(type=Broken, y=1), MODELS)
+    with pytest.raises(TypeError, match="bug inside the constructor") as info:
+        build_from_cfg(dict(type=Broken, x=1), MODELS)
+    assert not isinstance(info.value, ConfigError)

@@ -37,15 +37,6 @@ from vosframe.models.frtm.target_model import FRTMObjectState, FRTMTargetModel
 BACKBONE_EXTERNAL = ("feature_extractor.",)
 
 
-def _backbone(cfg: dict[str, Any] | None):
-    cfg = dict(cfg or {"type": "EfficientNetLite0"})
-    kind = cfg.pop("type")
-    from vosframe.registry import BACKBONES
-
-    cls = BACKBONES.lookup(kind) if isinstance(kind, str) else kind
-    return cls(**cfg)
-
-
 class FRTM(VOSModel):
     """FRTM: online-learned target model + refinement network.
 
@@ -70,7 +61,9 @@ class FRTM(VOSModel):
         aggregation: str = "min_odds",
         max_internal_size: int | None = None,
     ) -> None:
-        extractor = _backbone(backbone)
+        from vosframe.registry import BACKBONES, build_from_cfg
+
+        extractor = build_from_cfg(backbone or {"type": "EfficientNetLite0"}, BACKBONES)
         tm_cfg = dict(target_model or {})
         preset = tm_cfg.pop("preset", "fast")
         localizer = FRTMTargetModel.from_preset(preset, extractor.channels[16], **tm_cfg)
