@@ -6,13 +6,15 @@ plugins (built-in and third-party, through pluggy) once, lazily.
 
 Registries: :data:`MODELS` (base models), :data:`BACKBONES`, :data:`PLUGINS` (model
 plugins such as the reuse gate), :data:`DATASETS`, :data:`METRICS`, :data:`HOOKS`
-(training hooks for the mmengine Runner).
+(training hooks for the mmengine Runner), :data:`LOSSES` (auxiliary training losses
+any base model can enable in its config).
 """
 
 from vosframe.registry.core import (
     BACKBONES,
     DATASETS,
     HOOKS,
+    LOSSES,
     METRICS,
     MODELS,
     PLUGINS,
@@ -25,6 +27,7 @@ __all__ = [
     "BACKBONES",
     "DATASETS",
     "HOOKS",
+    "LOSSES",
     "METRICS",
     "MODELS",
     "PLUGINS",

@@ -68,6 +68,7 @@ PLUGINS = VosRegistry("plugin", scope="vosframe")
 DATASETS = VosRegistry("dataset", parent=MM_DATASETS, scope="vosframe")
 METRICS = VosRegistry("metric", parent=MM_METRICS, scope="vosframe")
 HOOKS = VosRegistry("hook", parent=MM_HOOKS, scope="vosframe")
+LOSSES = VosRegistry("loss", scope="vosframe")
 
 REGISTRIES: Mapping[str, VosRegistry] = MappingProxyType(
     {
@@ -77,6 +78,7 @@ REGISTRIES: Mapping[str, VosRegistry] = MappingProxyType(
         "datasets": DATASETS,
         "metrics": METRICS,
         "hooks": HOOKS,
+        "losses": LOSSES,
     }
 )
 

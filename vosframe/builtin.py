@@ -12,10 +12,12 @@ from vosframe.discovery.hookspecs import Register, hookimpl
 
 @hookimpl
 def register_models(register: Register) -> None:
-    """FRTM (TTVOS and the memory model are added as they land)."""
+    """FRTM and TTVOS (the memory model is added as it lands)."""
     from vosframe.models.frtm.model import FRTM
+    from vosframe.models.ttvos.model import TTVOS
 
     register(FRTM)
+    register(TTVOS)
 
 
 @hookimpl
@@ -63,3 +65,11 @@ def register_hooks(register: Register) -> None:
 
     register(EpochHook)
     register(ExportHook)
+
+
+@hookimpl
+def register_losses(register: Register) -> None:
+    """Auxiliary training losses: the temporal consistency loss."""
+    from vosframe.core.losses import TemporalConsistencyLoss
+
+    register(TemporalConsistencyLoss)

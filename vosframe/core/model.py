@@ -8,6 +8,7 @@ mmengine Runner work; inference goes through sessions (:meth:`VOSModel.new_sessi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -15,6 +16,7 @@ from torch import nn
 
 from vosframe.core.aggregation import get_aggregator
 from vosframe.core.errors import SkipPointError
+from vosframe.core.losses import LossContext, build_aux_losses
 from vosframe.core.plugin import ModelPlugin
 from vosframe.core.skip_points import SkipPoints, resolve
 from vosframe.core.stages import FeatureExtractor, Refiner, TargetLocalizer
@@ -34,13 +36,21 @@ class VOSModel(nn.Module):
             (see :mod:`vosframe.core.aggregation`).
         max_internal_size: Default for sessions: process frames whose shorter side is
             larger than this at a reduced size (None: native size).
+        aux_losses: Auxiliary training losses (configs for :data:`vosframe.registry.LOSSES`,
+            e.g. ``dict(type="TemporalConsistencyLoss", level=8)``); training only.
 
     Attributes:
         plugins: Attached plugins, in attachment order (an ``nn.ModuleList``, so their
             weights are part of the model's state dict).
         inference_defaults: Session options recorded with the model (e.g. the internal
             resolution a checkpoint was chosen for).
+        aux_losses: The built auxiliary losses (an ``nn.ModuleList``).
+        updates_in_training: True if the localizer state follows the clip during training
+            (``localizer.update`` after every frame, e.g. TTVOS's mask history and template);
+            False if it is fitted on frame 0 and kept (FRTM, as its official training).
     """
+
+    updates_in_training: bool = False
 
     def __init__(
         self,
@@ -50,6 +60,7 @@ class VOSModel(nn.Module):
         *,
         aggregation: str = "min_odds",
         max_internal_size: int | None = None,
+        aux_losses: Sequence[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.feature_extractor = feature_extractor
@@ -60,6 +71,7 @@ class VOSModel(nn.Module):
         self.plugins = nn.ModuleList()
         self.inference_defaults: dict[str, Any] = {"max_internal_size": max_internal_size}
         self._check_stages()
+        self.aux_losses = build_aux_losses(aux_losses, refiner.channels)
 
     # ------------------------------------------------------------------ declaration
     def skip_points(self) -> SkipPoints:
@@ -190,6 +202,27 @@ class VOSModel(nn.Module):
         from vosframe.core.training import clip_loss
 
         return clip_loss(self, batch, epoch)
+
+    @property
+    def trains_localizer(self) -> bool:
+        """True if some localizer parameter requires gradients (then the clip loop runs the
+        localizer, and its updates, with gradients: backpropagation through time)."""
+        return any(p.requires_grad for p in self.localizer.parameters())
+
+    def frame_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
+        """Auxiliary losses of one training frame: the configured :attr:`aux_losses`.
+
+        Override to add model-specific ones (call ``super().frame_losses(ctx)``).
+        """
+        out: dict[str, torch.Tensor] = {}
+        for loss in self.aux_losses:
+            out.update(loss(ctx))
+        return out
+
+    @property
+    def aux_levels(self) -> tuple[int, ...]:
+        """Refiner levels the auxiliary losses read."""
+        return tuple(sorted({s for loss in self.aux_losses for s in loss.levels}))
 
     def init_training_state(
         self, features: Any, mask: torch.Tensor, image: torch.Tensor, key: str | None

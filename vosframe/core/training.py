@@ -9,6 +9,13 @@ over each frame through :meth:`ModelPlugin.train_frame`: it receives the full pa
 score and the refiner output captured at its re-entry point and returns the frame's
 logits and its own losses, so gate-specific code stays in the plugin.
 
+Models whose localizer follows the clip (``model.updates_in_training``, e.g. TTVOS's mask
+history and template) get ``localizer.update`` after every frame with the frame's own
+predicted probability; when the localizer has trainable parameters, its outputs and
+updates keep their gradients across the clip (backpropagation through time, as the
+official TTVOS training). Auxiliary losses (``model.frame_losses``, e.g. the temporal
+consistency loss) are added on frames the base model computes.
+
 Frozen stages are never recomputed when the batch carries precomputed features
 (``batch["features"]``: stride -> ``(B, T, C, h, w)``).
 """
@@ -23,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from vosframe.core.errors import InputError
+from vosframe.core.losses import LossContext
 from vosframe.core.state import Features
 
 if TYPE_CHECKING:
@@ -93,20 +101,24 @@ def clip_loss(model: VOSModel, batch: dict, epoch: int = 0) -> dict[str, torch.T
     check_batch(batch)
     plugin = model.path_plugin
     trains = plugin is not None and getattr(plugin, "trains", False)
+    learn_loc = model.trains_localizer
+    follow = model.updates_in_training
+    aux = model.aux_levels
     sums: dict[str, list[torch.Tensor]] = defaultdict(list)
     frames, masks = batch["frames"], batch["masks"].float()
     keys = batch.get("keys") or [None] * frames.shape[0]
     for b in range(frames.shape[0]):
         feats0 = _frame_features(model, batch, b, 0)
-        with torch.no_grad():
+        with torch.set_grad_enabled(learn_loc):
             state = model.init_training_state(
                 feats0, masks[b, 0][None], frames[b, 0][None], keys[b]
             )
         sample = plugin.init_train_sample(model, feats0, masks[b, 0][None], state) if trains else {}
+        prev_prob = masks[b, 0][None]
         for t in range(1, frames.shape[1]):
             feats = _frame_features(model, batch, b, t)
             gt = masks[b, t][None]
-            with torch.no_grad():
+            with torch.set_grad_enabled(learn_loc):
                 score = model.localizer.localize(feats, [state])
             if trains:
                 frame = TrainFrame(t, frames[b, t][None], feats, gt, score, sample, epoch)
@@ -114,8 +126,17 @@ def clip_loss(model: VOSModel, batch: dict, epoch: int = 0) -> dict[str, torch.T
                 for k, v in extra.items():
                     sums[k].append(v)
             else:
-                logits = model.refiner.run(score, feats, tuple(gt.shape[-2:])).logits
+                out = model.refiner.run(score, feats, tuple(gt.shape[-2:]), capture=aux)
+                logits = out.logits
+                ctx = LossContext(t, score, out.captured, logits, gt, prev_prob)
+                for k, v in model.frame_losses(ctx).items():
+                    sums[k].append(v)
             sums["loss_seg"].append(F.binary_cross_entropy_with_logits(logits.float(), gt))
+            prob = torch.sigmoid(logits.float())
+            if follow:
+                with torch.set_grad_enabled(learn_loc):
+                    model.localizer.update(feats, [state], prob if learn_loc else prob.detach(), t)
+            prev_prob = prob.detach()
             with torch.no_grad():
                 pred = logits.float() > 0
                 inter = (pred & (gt > 0.5)).sum()

@@ -61,3 +61,8 @@ def register_metrics(register: Register) -> None:
 @hookspec
 def register_hooks(register: Register) -> None:
     """Register training hooks for the mmengine Runner."""
+
+
+@hookspec
+def register_losses(register: Register) -> None:
+    """Register auxiliary training losses (see :mod:`vosframe.core.losses`)."""

@@ -44,6 +44,7 @@ HOOK_TO_REGISTRY: Mapping[str, str] = {
     "register_datasets": "datasets",
     "register_metrics": "metrics",
     "register_hooks": "hooks",
+    "register_losses": "losses",
 }
 
 

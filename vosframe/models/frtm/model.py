@@ -50,6 +50,9 @@ class FRTM(VOSModel):
             fitted on training clips (e.g. ``num_aug=5`` to fit faster on a CPU).
         aggregation: Multi-object aggregation.
         max_internal_size: Default processing size (shorter side) for sessions.
+        aux_losses: Auxiliary training losses, e.g.
+            ``[dict(type="TemporalConsistencyLoss", level=8)]`` (the TTVOS paper applies it
+            to FRTM too).
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class FRTM(VOSModel):
         train_target_model: dict[str, Any] | None = None,
         aggregation: str = "min_odds",
         max_internal_size: int | None = None,
+        aux_losses: list[dict[str, Any]] | None = None,
     ) -> None:
         from vosframe.registry import BACKBONES, build_from_cfg
 
@@ -69,7 +73,12 @@ class FRTM(VOSModel):
         localizer = FRTMTargetModel.from_preset(preset, extractor.channels[16], **tm_cfg)
         ref = FRTMRefiner({s: extractor.channels[s] for s in (4, 8, 16, 32)}, **dict(refiner or {}))
         super().__init__(
-            extractor, localizer, ref, aggregation=aggregation, max_internal_size=max_internal_size
+            extractor,
+            localizer,
+            ref,
+            aggregation=aggregation,
+            max_internal_size=max_internal_size,
+            aux_losses=aux_losses,
         )
         localizer.set_feature_fn(self._augmented_features)
         self._train_tm: FRTMTargetModel | None = None
