@@ -47,9 +47,15 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             "gfrtm_effnetlite0_davis16.pt",
             "FRTM + reuse gate (G-FRTM), EfficientNet-Lite0",
         ),
-        "ttvos": ModelCard("ttvos_effnetlite0_davis16.py", "ttvos_effnetlite0_davis16.pt", "TTVOS"),
+        "ttvos": ModelCard(
+            "ttvos_effnetlite0_davis16.py",
+            "ttvos_effnetlite0_davis16.pt",
+            "TTVOS on EfficientNet-Lite0, trained on synthetic clips, then DAVIS-2016 train (240p)",
+        ),
         "g-ttvos": ModelCard(
-            "gttvos_effnetlite0_davis16.py", "gttvos_effnetlite0_davis16.pt", "TTVOS + reuse gate"
+            "gttvos_effnetlite0_davis16.py",
+            "gttvos_effnetlite0_davis16.pt",
+            "TTVOS + the same reuse gate plugin (G-TTVOS), EfficientNet-Lite0",
         ),
     }
 )

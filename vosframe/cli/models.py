@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    for key in ("models", "backbones", "plugins", "datasets", "metrics"):
+    for key in ("models", "backbones", "plugins", "datasets", "metrics", "losses"):
         print(f"{key}:")
         for row in info[key]:
             print(f"  {row['name']:<22} [{row['distribution']}] {row['summary']}")

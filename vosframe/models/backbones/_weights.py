@@ -17,7 +17,9 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 from vosframe.core.errors import CheckpointError, InputError
 
 __all__ = [
+    "FoldingSequential",
     "FrozenBN",
+    "conv_bn",
     "check_rgb_image",
     "efficientnet_lite0_weights_path",
     "freeze_",
@@ -41,13 +43,53 @@ class FrozenBN(FrozenBatchNorm2d):
     the torchvision class computes.
     """
 
+    def scale_shift(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The normalisation as ``x * scale + shift`` (float32 vectors)."""
+        scale = self.weight * (self.running_var + self.eps).rsqrt()
+        return scale, self.bias - self.running_mean * scale
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the frozen affine normalisation."""
-        scale = self.weight * (self.running_var + self.eps).rsqrt()
-        shift = self.bias - self.running_mean * scale
+        scale, shift = self.scale_shift()
         scale = scale.to(x.dtype).reshape(1, -1, 1, 1)
         shift = shift.to(x.dtype).reshape(1, -1, 1, 1)
         return x * scale + shift
+
+
+def conv_bn(conv: nn.Conv2d, bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``bn(conv(x))``, with a :class:`FrozenBN` folded into the convolution.
+
+    Folding (``w * scale``, ``b * scale + shift``, computed per call in float32 from the
+    current buffers, so loading weights later is safe) removes a full-resolution
+    elementwise pass per layer: on this CPU, in bf16 + channels_last, the separate
+    normalisation cost more than the convolutions of EfficientNet-Lite0
+    (``benchmarks/ttvos_stages.py``). Other normalisations run as given.
+    """
+    if not isinstance(bn, FrozenBN):
+        return bn(conv(x))
+    scale, shift = bn.scale_shift()
+    weight = conv.weight * scale.to(conv.weight.dtype).reshape(-1, 1, 1, 1)
+    bias = shift if conv.bias is None else conv.bias * scale + shift
+    pad = getattr(conv, "same_pad", None)
+    return conv._conv_forward(pad(x) if pad else x, weight, bias.to(weight.dtype))
+
+
+class FoldingSequential(nn.Sequential):
+    """``nn.Sequential`` that runs each ``(Conv2d, FrozenBN)`` pair as one folded conv."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        """Run the modules in order, folding conv + frozen BN pairs."""
+        mods = list(self._modules.values())
+        i = 0
+        while i < len(mods):
+            m = mods[i]
+            if i + 1 < len(mods) and isinstance(m, nn.Conv2d) and isinstance(mods[i + 1], FrozenBN):
+                x = conv_bn(m, mods[i + 1], x)
+                i += 2
+            else:
+                x = m(x)
+                i += 1
+        return x
 
 
 def freeze_(module: nn.Module) -> None:

@@ -42,8 +42,10 @@ from torch import nn
 from vosframe.core.errors import ConfigError
 from vosframe.core.stages import FeatureExtractor
 from vosframe.models.backbones._weights import (
+    FoldingSequential,
     FrozenBN,
     check_rgb_image,
+    conv_bn,
     efficientnet_lite0_weights_path,
     freeze_,
     load_mapped_state_dict,
@@ -153,15 +155,19 @@ def _module_key_to_lite0(key: str) -> str:
 class _SameConv2d(nn.Conv2d):
     """Strided convolution with TensorFlow "SAME" padding, computed from the input size."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Pad as TensorFlow does (extra padding at the bottom/right), then convolve."""
+    def same_pad(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad as TensorFlow does (extra padding at the bottom/right)."""
         pads = []
         for size, k, s in zip(
             (x.shape[-1], x.shape[-2]), self.kernel_size[::-1], self.stride[::-1]
         ):
             total = max((-(-size // s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
-        return self._conv_forward(F.pad(x, pads), self.weight, self.bias)
+        return F.pad(x, pads)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad as TensorFlow does, then convolve."""
+        return self._conv_forward(self.same_pad(x), self.weight, self.bias)
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
@@ -198,9 +204,9 @@ class _MBConv(nn.Module):
         """Expand (1x1), depthwise, project (1x1, linear), add the input if shapes allow."""
         y = x
         if self.expand_conv is not None:
-            y = self.act(self.expand_bn(self.expand_conv(y)))
-        y = self.act(self.dw_bn(self.dw_conv(y)))
-        y = self.project_bn(self.project_conv(y))
+            y = self.act(conv_bn(self.expand_conv, self.expand_bn, y))
+        y = self.act(conv_bn(self.dw_conv, self.dw_bn, y))
+        y = conv_bn(self.project_conv, self.project_bn, y)
         return y + x if self.residual else y
 
 
@@ -263,7 +269,7 @@ class EfficientNetLite0(FeatureExtractor):
                     levels.setdefault(stride, OrderedDict())[f"block{index}"] = block
                     self.channels[stride] = cout
                 cin, index = cout, index + 1
-        self.levels = nn.ModuleDict({str(s): nn.Sequential(levels[s]) for s in sorted(levels)})
+        self.levels = nn.ModuleDict({str(s): FoldingSequential(levels[s]) for s in sorted(levels)})
         self.head: nn.Sequential | None = None
         if classifier:
             self.head = nn.Sequential(
