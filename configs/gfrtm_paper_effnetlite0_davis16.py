@@ -14,3 +14,7 @@ model = dict(
         )
     ]
 )
+# The recipe it was trained with (the first G-FRTM schedule: refiner fine-tuned with the gate).
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
+param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[3], gamma=0.1)]
+train_cfg = dict(by_epoch=True, max_epochs=3)

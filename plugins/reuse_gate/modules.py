@@ -194,10 +194,17 @@ class GateFunction(nn.Module):
     it is 0.13 +- 0.02 for any input, as the paper intends. Gradients still reach both
     convs (Adam, the official optimiser, is invariant to their scale).
 
+    Batch norm: training runs one object and one frame at a time, so the BN of the official
+    layout normalises each sample over its own 4x4 map in training (removing how strong the
+    dissimilarity is, which is what the decision needs) and uses running statistics at test.
+    ``norm=False`` replaces it with an identity (same layer indices).
+
     Args:
-        width: Input channels (the dissimilarity width).
+        width: Input channels (the dissimilarity width, plus any cue channels).
         bias: Initial ``(reuse, compute)`` biases.
         init_std: Std of the last conv's initial weights (None: PyTorch's default).
+        norm: Keep the official batch norm.
+        cue_channels: Number of trailing input channels that are cue maps (0: none).
     """
 
     def __init__(
@@ -205,12 +212,15 @@ class GateFunction(nn.Module):
         width: int = 64,
         bias: tuple[float, float] = (0.1, 2.0),
         init_std: float | None = 1e-3,
+        norm: bool = True,
+        cue_channels: int = 0,
     ) -> None:
         super().__init__()
+        self.cue_channels = int(cue_channels)
         self.layers = nn.Sequential(
             nn.AdaptiveMaxPool2d(7),
             nn.Conv2d(width, 16, 3, stride=2, padding=1),
-            nn.BatchNorm2d(16),
+            nn.BatchNorm2d(16) if norm else nn.Identity(),
             nn.AdaptiveMaxPool2d(3),
             nn.Conv2d(16, 2, 3, stride=2, padding=0),
         )
@@ -219,15 +229,52 @@ class GateFunction(nn.Module):
             last.bias.copy_(torch.tensor(bias, dtype=last.bias.dtype))
             if init_std is not None:
                 last.weight.normal_(0.0, init_std)
+        if self.cue_channels:
+            self.cue_head = nn.Linear(2 * self.cue_channels, 2)
+            nn.init.zeros_(self.cue_head.weight)
+            nn.init.zeros_(self.cue_head.bias)
 
     def forward(self, d: torch.Tensor) -> torch.Tensor:
-        """``(N, 2)`` float32 logits (index 0 = reuse)."""
-        return self.layers(d).flatten(1).float()
+        """``(N, 2)`` float32 logits (index 0 = reuse).
+
+        With ``cue_channels``, the last ``cue_channels`` input channels are cue maps: their
+        spatial mean and max also enter the logits through a linear layer (zero at init),
+        a direct path for a few scalars that the pooled convolutions learn slowly.
+        """
+        logits = self.layers(d).flatten(1).float()
+        if self.cue_channels:
+            cue = d[:, -self.cue_channels :].float()
+            stats = torch.cat([cue.mean((2, 3)), cue.amax((2, 3))], 1)
+            logits = logits + self.cue_head(stats)
+        return logits
 
     @staticmethod
     def reuse_probability(logits: torch.Tensor) -> torch.Tensor:
         """``(N,)`` probability of reuse (a 2-way softmax = sigmoid of the logit gap)."""
         return torch.softmax(logits, dim=1)[:, REUSE]
+
+
+def change_cue(
+    feature: torch.Tensor, last_feature: torch.Tensor, prob: torch.Tensor
+) -> torch.Tensor:
+    """Two channels telling the gate how much the frame changed since the last computed one.
+
+    ``e = mean_c |F_t - F_last| / mean |F_last|`` (scale-free) and ``e * M`` with ``M`` the
+    last output mask at the F_t grid: change anywhere, and change where the object was.
+
+    Args:
+        feature: ``(1, C, h, w)`` F_t of the frame.
+        last_feature: ``(N, C, h, w)`` F_t of each object's last computed frame.
+        prob: ``(N, 1, H, W)`` each object's last output mask.
+
+    Returns:
+        ``(N, 2, h, w)`` float32.
+    """
+    f, last = feature.float(), last_feature.float()
+    e = (f - last).abs().mean(1, keepdim=True)
+    e = e / (last.abs().mean((1, 2, 3), keepdim=True) + 1e-6)
+    m = downsample_mask(prob.float(), tuple(f.shape[-2:]))
+    return torch.cat([e, e * m], 1)
 
 
 class DeltaGenerator(nn.Module):

@@ -41,7 +41,9 @@ Decisions (where the paper, the official code and this framework differ):
 * Masks are area-downsampled in training and test (official: bilinear / nearest).
 * The gate's last conv starts with small weights so that ``p_reuse ~ 0.13`` for any input
   (see :class:`~vosframe.plugins.reuse_gate.modules.GateFunction`).
-* Training: see :mod:`vosframe.plugins.reuse_gate.training`.
+* Training: see :mod:`vosframe.plugins.reuse_gate.training`. The paper's gate target is
+  the default; ``gate_target="alt_quality"`` (what the shipped G-FRTM uses) trains the gate
+  to predict how much worse the alternative path is than the full path on the frame.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ from .modules import (
     MaskTranslator,
     RefineTranslator,
     TemplateGenerator,
+    change_cue,
     downsample_mask,
     probs_to_logits,
     resize,
@@ -77,6 +80,7 @@ if TYPE_CHECKING:
 
 Variant = Literal["reuse", "copy", "fusion", "reuse_mask"]
 Force = Literal["full", "alt"]
+GateTarget = Literal["paper", "alt_quality"]
 TRANSLATES = ("reuse", "fusion")
 
 
@@ -92,6 +96,8 @@ class GateObjectState:
         delta: ``Delta_t`` of the current frame, set by ``decide`` for objects that take
             the alternative path and need it (cleared in ``observe``).
         copy: True if the object copies its previous mask on the current frame.
+        feature: F_t of the object's last computed frame (``motion_cue`` only).
+        run: Consecutive frames the object has taken the alternative path.
     """
 
     template: torch.Tensor
@@ -99,6 +105,8 @@ class GateObjectState:
     p_reuse: float = math.nan
     delta: torch.Tensor | None = None
     copy: bool = False
+    feature: torch.Tensor | None = None
+    run: int = 0
 
 
 class ReuseGate(ModelPlugin):
@@ -123,6 +131,30 @@ class ReuseGate(ModelPlugin):
         margin_epochs: Epoch at which the margin reaches ``m1`` (120 officially).
         gate_bias: Initial ``(reuse, compute)`` biases of the gate's last conv.
         gate_init_std: Std of the gate's last conv weights at init (None: PyTorch default).
+        gate_target: What ``p_reuse`` is trained to predict. ``"paper"`` (default): the
+            paper's ``max(m, IoU(y_t, y_last))`` (Eqs. 4-5). ``"alt_quality"``: how good the
+            alternative path is compared with the full path on this frame,
+            ``clamp(1 - relu(IoU(full, y_t) - IoU(alt, y_t)) / quality_scale, 0, 1)``, so
+            ``p_reuse > tau`` means "reusing costs at most ``(1 - tau) * quality_scale``
+            IoU here" (see :mod:`~vosframe.plugins.reuse_gate.training`).
+        quality_scale: IoU loss of the alternative path that makes the ``"alt_quality"``
+            target 0.
+        train_reuse_prob: ``"alt_quality"`` only: probability that a training frame is
+            treated as reused for the caches (``S_{t-n}``, ``R_{t-n}``, ``y_last`` kept), so
+            the gate and the translator see caches of varied age. None: follow the gate's
+            hard decision (``p_reuse > 0.5``), as the paper.
+        motion_cue: Also give the gate :func:`~vosframe.plugins.reuse_gate.modules.change_cue`
+            (how much F_t changed since the object's last computed frame, overall and inside
+            its last mask) as two extra input channels next to ``D_t``. Not in the paper.
+        gate_norm: Keep the batch norm of the official gate layout (see
+            :class:`~vosframe.plugins.reuse_gate.modules.GateFunction`).
+        max_reuse_run: Inference only: after this many consecutive alternative frames an
+            object takes the full path (None: no limit, as the paper). Bounds the drift of
+            a chain of reuses when the gate is wrong (a gate that keeps saying "reuse" on a
+            moving object would otherwise never recompute it).
+        freeze_base: Training only: keep the base model's stages (feature extractor,
+            localizer, refiner) in eval mode without gradients, so only the gate's modules
+            learn and ``tau >= 1`` stays exactly the base model it was trained on.
 
     Attributes:
         force: ``"full"`` or ``"alt"`` to force every object's path (accounting, ablations;
@@ -150,6 +182,13 @@ class ReuseGate(ModelPlugin):
         margin_epochs: int = 120,
         gate_bias: Sequence[float] = (0.1, 2.0),
         gate_init_std: float | None = 1e-3,
+        gate_target: GateTarget = "paper",
+        quality_scale: float = 0.2,
+        train_reuse_prob: float | None = None,
+        motion_cue: bool = False,
+        gate_norm: bool = True,
+        max_reuse_run: int | None = None,
+        freeze_base: bool = False,
     ) -> None:
         super().__init__()
         if variant not in get_args(Variant):
@@ -164,6 +203,24 @@ class ReuseGate(ModelPlugin):
             raise ConfigError("ReuseGate needs margin_epochs >= 1 and m2 >= 0")
         if len(tuple(gate_bias)) != 2:
             raise ConfigError(f"ReuseGate.gate_bias must be (reuse, compute), got {gate_bias}")
+        if gate_target not in get_args(GateTarget):
+            raise ConfigError(
+                f"ReuseGate.gate_target must be one of {get_args(GateTarget)}, got {gate_target!r}"
+            )
+        if not float(quality_scale) > 0:
+            raise ConfigError(f"ReuseGate.quality_scale must be > 0, got {quality_scale}")
+        if train_reuse_prob is not None and not 0.0 <= float(train_reuse_prob) <= 1.0:
+            raise ConfigError(
+                f"ReuseGate.train_reuse_prob must be None or in [0, 1], got {train_reuse_prob}"
+            )
+        self.gate_target: GateTarget = gate_target
+        self.quality_scale = float(quality_scale)
+        self.train_reuse_prob = None if train_reuse_prob is None else float(train_reuse_prob)
+        self.freeze_base = bool(freeze_base)
+        self.motion_cue, self.gate_norm = bool(motion_cue), bool(gate_norm)
+        if max_reuse_run is not None and int(max_reuse_run) < 1:
+            raise ConfigError(f"ReuseGate.max_reuse_run must be None or >= 1, got {max_reuse_run}")
+        self.max_reuse_run = None if max_reuse_run is None else int(max_reuse_run)
         self.tau, self.tau2, self.variant = float(tau), float(tau2), variant
         if int(merge_kernel) < 1 or int(merge_kernel) % 2 == 0:
             raise ConfigError(f"ReuseGate.merge_kernel must be odd and >= 1, got {merge_kernel}")
@@ -218,7 +275,13 @@ class ReuseGate(ModelPlugin):
         self.score_stride = loc.stride
         self.template = TemplateGenerator(cut.channels, self.width)
         self.matching = DissimilarityModule(cut.channels, prev.channels, self.width)
-        self.gate = GateFunction(self.width, self.gate_bias, self.gate_init_std)
+        self.gate = GateFunction(
+            self.width + (2 if self.motion_cue else 0),
+            self.gate_bias,
+            self.gate_init_std,
+            norm=self.gate_norm,
+            cue_channels=2 if self.motion_cue else 0,
+        )
         self.delta = DeltaGenerator(self.width, c_s, cut.stride, loc.stride)
         if self.variant in TRANSLATES:
             c_r = model.refiner.channels.get(reentry.stride, reentry.channels)
@@ -237,7 +300,10 @@ class ReuseGate(ModelPlugin):
 
     def _ready(self, obj: ObjectState) -> bool:
         """True if the object has every cache its alternative path and its gate read."""
-        if self._state(obj) is None:
+        st = self._state(obj)
+        if st is None:
+            return False
+        if self.motion_cue and (st.feature is None or obj.last_prob is None):
             return False
         if self.variant in TRANSLATES and (
             self.points["reentry"].name not in obj.refined or self._prev_score(obj) is None
@@ -246,6 +312,26 @@ class ReuseGate(ModelPlugin):
         if self.points["previous"].source == "score":
             return self._prev_score(obj) is not None
         return obj.last_prob is not None
+
+    def gate_input(
+        self,
+        d: torch.Tensor,
+        feature: torch.Tensor,
+        last_feature: torch.Tensor | None,
+        prob: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """``D_t``, with the change cue appended when ``motion_cue`` is on.
+
+        Args:
+            d: ``(N, width, h, w)`` dissimilarity maps.
+            feature: ``(1, C, h, w)`` F_t of the frame.
+            last_feature: ``(N, C, h, w)`` F_t of each object's last computed frame.
+            prob: ``(N, 1, H, W)`` each object's last output mask.
+        """
+        if not self.motion_cue:
+            return d
+        assert last_feature is not None and prob is not None
+        return torch.cat([d, change_cue(feature, last_feature, prob).to(d.dtype)], 1)
 
     def previous_info(
         self,
@@ -284,7 +370,7 @@ class ReuseGate(ModelPlugin):
                 else frame.features.size_at(self.score_stride)
             )
             score = training.mask_as_score(mask, size, self.model.localizer.score_channels)
-        return GateObjectState(template, score)
+        return GateObjectState(template, score, feature=cut if self.motion_cue else None)
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
         """Run the gate (batched over ready objects): True = alternative path."""
@@ -308,11 +394,23 @@ class ReuseGate(ModelPlugin):
             tuple(cut.shape[-2:]),
         )
         d = self.matching(cut, prev, torch.cat([s.template for s in states]))
-        p = GateFunction.reuse_probability(self.gate(d)).tolist()
+        if self.motion_cue:
+            x = self.gate_input(
+                d,
+                cut,
+                torch.cat([s.feature for s in states]),
+                torch.cat([o.last_prob for o in objs]),
+            )
+        else:
+            x = d
+        p = GateFunction.reuse_probability(self.gate(x)).tolist()
         need_delta = []
         for k, (i, st) in enumerate(zip(idx, states)):
             st.p_reuse = p[k]
-            decision[i] = self.force == "alt" or (self.force is None and p[k] > self.tau)
+            capped = self.max_reuse_run is not None and st.run >= self.max_reuse_run
+            decision[i] = self.force == "alt" or (
+                self.force is None and p[k] > self.tau and not capped
+            )
             st.copy = self.variant == "copy" or (self.variant == "fusion" and p[k] > self.tau2)
             st.delta = None
             if decision[i] and not st.copy:
@@ -366,6 +464,9 @@ class ReuseGate(ModelPlugin):
                 continue
             if path == "full" and obj.last_score is not None:
                 st.score = obj.last_score
+            if path == "full" and self.motion_cue:
+                st.feature = frame.features[self.points["feature_cut"].stride]
+            st.run = st.run + 1 if path == "alt" else 0
             st.delta = None
 
     # ------------------------------------------------------------------ training
@@ -383,6 +484,8 @@ class ReuseGate(ModelPlugin):
         self, model: VOSModel, frame: TrainFrame
     ) -> tuple[torch.Tensor, dict[str, Any]]:
         """Logits and losses of one frame (see :func:`training.train_frame`)."""
+        if self.gate_target == "alt_quality":
+            return training.train_frame_alt_quality(self, model, frame)
         return training.train_frame(self, model, frame)
 
     def extra_repr(self) -> str:
@@ -390,5 +493,6 @@ class ReuseGate(ModelPlugin):
         r = self.points.get("reentry")
         return (
             f"tau={self.tau}, variant={self.variant!r}, reentry={r.name if r else None!r}, "
-            f"m1={self.m1}, m2={self.m2}, margin_epochs={self.margin_epochs}"
+            f"m1={self.m1}, m2={self.m2}, margin_epochs={self.margin_epochs}, "
+            f"gate_target={self.gate_target!r}"
         )

@@ -52,6 +52,31 @@ Decisions where the paper and the official code differ:
   ``M_{t-n}`` = ``y_last`` = the mask. Inference uses the same rules.
 * The full path's refiner levels up to the re-entry point run through ``Refiner.stage``
   (what ``Refiner.run(capture=...)`` does, without computing its tail twice).
+
+**Alternative-path quality target** (``gate_target="alt_quality"``,
+:func:`train_frame_alt_quality`; a decision against the paper, used by the shipped G-FRTM).
+With the paper's target the gate learns how much the *object* changed since the last
+computed frame (``IoU(y_t, y_last)``, lifted by the margin ``m``). On DAVIS that IoU is high
+for most frames and, once ``m`` grows, the target is ~1 everywhere: the gate learns a global
+reuse rate, not which frames are safe to reuse (measured on the first shipped G-FRTM: nearly
+flat ``p_reuse`` of 0.2-0.4 for every object and frame). What the gate must decide is
+whether the *alternative path* is about as good as the full path on this frame, so that is
+the target here. Per frame both paths run:
+
+* full path: the base model's logits (the reference; no gradient from this target),
+* alternative path: the variant's logits from the caches (translated ``R_{t-n}`` and
+  ``S_hat = S_{t-n} + Delta`` for ``reuse``/``fusion``, the copied or translated previous
+  mask for ``copy``/``reuse_mask``),
+
+and ``P_target = clamp(1 - relu(IoU(full, y_t) - IoU(alt, y_t)) / quality_scale, 0, 1)``:
+1 when reusing loses nothing against the ground truth, 0 when it loses ``quality_scale`` IoU
+or more. ``loss_gate = max(m2, |p_reuse - P_target|)^2`` (the paper's Eq. 5 form; no
+margin). The frame's returned logits are the alternative path's, so ``loss_seg`` trains the
+translator and the delta-generator on *every* frame (not only on the frames the gate
+happens to reuse); ``loss_delta`` is unchanged. The caches follow a random reuse decision
+with probability ``train_reuse_prob`` (or the hard gate when None), so cache ages vary as
+at inference. Use it with ``freeze_base=True``: the base stages stay in eval mode without
+gradients (:func:`freeze_base`), so ``tau >= 1`` is exactly the base model.
 """
 
 from __future__ import annotations
@@ -125,15 +150,27 @@ def refine_to(
     raise ValueError(f"{type(refiner).__name__} has no level at stride {stride}")
 
 
+def freeze_base(model: VOSModel) -> None:
+    """Put the base model's stages in eval mode without gradients (their BN statistics and
+    weights stay as loaded). Called per clip, because the Runner sets ``train()`` on the
+    whole model every epoch."""
+    for stage in (model.feature_extractor, model.localizer, model.refiner):
+        stage.eval()
+        stage.requires_grad_(False)
+
+
 def init_train_sample(
     plugin: ReuseGate, model: VOSModel, features: Features, mask: torch.Tensor, state: Any
 ) -> dict[str, Any]:
     """Per-clip state at frame 0.
 
     Returns:
-        ``template`` ``(1, K, K)``, ``score`` (``S_{t-n}``), ``refined`` (``R_{t-n}``;
+        ``feature`` (F_t of the last computed frame), ``template`` ``(1, K, K)``, ``score``
+        (``S_{t-n}``), ``refined`` (``R_{t-n}``;
         translating variants), ``prev_mask`` (``M_{t-n}``, full size) and ``last_gt``.
     """
+    if plugin.freeze_base:
+        freeze_base(model)
     cut = features[plugin.points["feature_cut"].stride]
     mask = mask.float()
     template = plugin.template(cut, downsample_mask(mask, cut.shape[-2:]))
@@ -144,6 +181,7 @@ def init_train_sample(
     else:
         prev = score0
     sample: dict[str, Any] = {
+        "feature": cut,
         "template": template,
         "score": prev,
         "prev_mask": mask,
@@ -165,7 +203,8 @@ def train_frame(
     cut = feats[plugin.points["feature_cut"].stride]
     prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
     d = plugin.matching(cut, prev_info, s["template"])
-    p_reuse = GateFunction.reuse_probability(plugin.gate(d))  # (1,)
+    x = plugin.gate_input(d, cut, s["feature"], s["prev_mask"])
+    p_reuse = GateFunction.reuse_probability(plugin.gate(x))  # (1,)
     hard = (p_reuse > 0.5).to(p_reuse.dtype)
     g = (hard - p_reuse.detach() + p_reuse).view(-1, 1, 1, 1)
     delta = plugin.delta(d, tuple(score_full.shape[-2:]))
@@ -200,9 +239,82 @@ def train_frame(
     if not bool(hard.item()):  # computed: the caches follow the full path
         s["score"] = score_full
         s["last_gt"] = gt
+        s["feature"] = cut
     s["prev_mask"] = torch.sigmoid(logits.detach().float())
     return logits, {
         "loss_delta": loss_delta,
         "loss_gate": loss_gate,
         "reuse_rate": hard.detach().mean(),
+    }
+
+
+def alt_quality_target(
+    full_logits: torch.Tensor, alt_logits: torch.Tensor, gt: torch.Tensor, scale: float
+) -> torch.Tensor:
+    """``clamp(1 - relu(IoU(full, gt) - IoU(alt, gt)) / scale, 0, 1)`` (scalar, no grad)."""
+    with torch.no_grad():
+        iou_full = mask_iou((full_logits > 0).float(), gt)
+        iou_alt = mask_iou((alt_logits > 0).float(), gt)
+        return (1.0 - (iou_full - iou_alt).clamp(min=0) / scale).clamp(0.0, 1.0)
+
+
+def train_frame_alt_quality(
+    plugin: ReuseGate, model: VOSModel, frame: TrainFrame
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Alternative-path logits ``(1, 1, H, W)`` and the losses with the quality target.
+
+    See "Alternative-path quality target" in the module notes.
+    """
+    s, feats, gt = frame.sample, frame.features, frame.mask.float()
+    size = tuple(gt.shape[-2:])
+    score_full = frame.score.detach()
+    cut = feats[plugin.points["feature_cut"].stride]
+    prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
+    d = plugin.matching(cut, prev_info, s["template"])
+    x = plugin.gate_input(d, cut, s["feature"], s["prev_mask"])
+    p_reuse = GateFunction.reuse_probability(plugin.gate(x))  # (1,)
+    delta = plugin.delta(d, tuple(score_full.shape[-2:]))
+    translates = plugin.variant in ("reuse", "fusion")
+    stride = plugin.points["reentry"].stride
+
+    with torch.no_grad():  # the reference: the base model's full path
+        out = model.refiner.run(score_full, feats, size, capture=(stride,) if translates else ())
+        full_logits = out.logits.float()
+    if translates:
+        refined_hat = plugin.translator(s["refined"], delta)
+        score_hat = s["score"] + delta
+        alt = model.refiner.run(score_hat, feats, size, start=(stride, refined_hat)).logits
+    elif plugin.variant == "copy":
+        alt = probs_to_logits(s["prev_mask"])
+    else:
+        alt = plugin.mask_translator(s["prev_mask"], delta)
+    alt = alt.float()
+
+    gt_s = downsample_mask(gt, delta.shape[-2:])
+    if plugin.points["previous"].source == "score":
+        base = s["score"]
+    else:
+        base = downsample_mask(s["prev_mask"], delta.shape[-2:])
+    loss_delta = F.mse_loss(delta.float(), (gt_s - base.float()).expand_as(delta))
+    target = alt_quality_target(full_logits, alt, gt, plugin.quality_scale)
+    loss_gate = gate_probability_loss(p_reuse, target, 0.0, plugin.m2)
+
+    if plugin.train_reuse_prob is None:
+        reuse = bool((p_reuse > 0.5).item())
+    else:
+        reuse = bool(torch.rand(()).item() < plugin.train_reuse_prob)
+    if not reuse:  # computed: the caches follow the full path
+        s["score"] = score_full
+        s["last_gt"] = gt
+        s["feature"] = cut
+        if translates:
+            s["refined"] = out.captured[stride]
+    s["prev_mask"] = torch.sigmoid((alt if reuse else full_logits).detach())
+    return alt, {
+        "loss_delta": loss_delta,
+        "loss_gate": loss_gate,
+        "reuse_rate": torch.tensor(float(reuse)),
+        "p_reuse": p_reuse.detach().mean(),
+        "gate_target": target,
+        "iou_full": mask_iou((full_logits > 0).float(), gt),
     }

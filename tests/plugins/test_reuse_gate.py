@@ -16,7 +16,7 @@ from vosframe import SkipPoint, SkipPointError, SkipPoints
 from vosframe.core.training import TrainFrame
 from vosframe.plugins.reuse_gate import ReuseGate, gate_probability_loss, margin, path_flops
 from vosframe.plugins.reuse_gate import training as gate_training
-from vosframe.plugins.reuse_gate.modules import GateFunction
+from vosframe.plugins.reuse_gate.modules import GateFunction, change_cue
 from vosframe.registry import PLUGINS
 
 VARIANTS = ("reuse", "copy", "fusion", "reuse_mask")
@@ -379,6 +379,116 @@ def test_training_initial_state_is_the_first_mask():
     want = torch.nn.functional.adaptive_avg_pool2d(mask0, (3, 4))
     assert torch.allclose(sample["score"], want)
     assert sample["refined"].shape == (1, 8, 3, 4)  # R_t@16 of the toy refiner
+
+
+def test_alt_quality_target_values():
+    gt = torch.zeros(1, 1, 4, 10)
+    gt[..., :5] = 1
+    full = gt * 20 - 10  # logits of a perfect prediction
+    alt = full.clone()
+    alt[..., 4] = -10  # IoU 0.8 against the ground truth
+    q = gate_training.alt_quality_target
+    assert float(q(full, full, gt, 0.2)) == 1.0
+    assert float(q(full, alt, gt, 0.4)) == pytest.approx(0.5)  # loses 0.2 IoU of 0.4
+    assert float(q(full, alt, gt, 0.1)) == 0.0
+    assert float(q(alt, full, gt, 0.1)) == 1.0  # the alternative path is better: no loss
+
+
+def test_alt_quality_training_trains_only_the_gate():
+    model, gate = _toy(
+        ToyOnline,
+        variant="reuse",
+        reentry="R_t@8",
+        gate_target="alt_quality",
+        train_reuse_prob=0.0,
+        freeze_base=True,
+    )
+    model.train()
+    losses = model(_batch(n_clips=2, t=3), mode="loss")
+    assert {"loss_seg", "loss_delta", "loss_gate", "p_reuse", "gate_target"} <= set(losses)
+    assert 0.0 <= float(losses["gate_target"]) <= 1.0
+    assert float(losses["reuse_rate"]) == 0.0  # train_reuse_prob=0: the caches always update
+    sum(v for k, v in losses.items() if "loss" in k).backward()
+    assert _grad_norm(gate.gate) > 0 and _grad_norm(gate.translator) > 0
+    assert _grad_norm(gate.delta) > 0 and _grad_norm(gate.matching) > 0
+    for stage in (model.feature_extractor, model.localizer, model.refiner):
+        assert not stage.training
+        assert all(p.grad is None and not p.requires_grad for p in stage.parameters())
+
+
+def test_alt_quality_caches_follow_the_random_reuse_decision():
+    batch = _batch(t=3)
+    for prob, computed in ((0.0, True), (1.0, False)):
+        model, gate = _toy(ToyOnline, gate_target="alt_quality", train_reuse_prob=prob)
+        feats0 = vosframe.Features(model.feature_extractor(batch["frames"][0, 0][None]), (48, 64))
+        mask0 = batch["masks"][0, 0][None]
+        state = model.localizer.init_object(feats0, mask0, None)
+        sample = gate.init_train_sample(model, feats0, mask0, state)
+        s0, r0 = sample["score"], sample["refined"]
+        feats = vosframe.Features(model.feature_extractor(batch["frames"][0, 1][None]), (48, 64))
+        score = model.localizer.localize(feats, [state])
+        gt = batch["masks"][0, 1][None]
+        logits, extra = gate.train_frame(model, TrainFrame(1, None, feats, gt, score, sample))
+        assert logits.shape == (1, 1, 48, 64) and logits.requires_grad
+        assert float(extra["reuse_rate"]) == float(not computed)
+        if computed:
+            assert torch.equal(sample["score"], score) and sample["refined"] is not r0
+        else:
+            assert sample["score"] is s0 and sample["refined"] is r0
+
+
+def test_gate_target_options_are_validated():
+    with pytest.raises(vosframe.ConfigError, match="gate_target"):
+        ReuseGate(gate_target="iou")
+    with pytest.raises(vosframe.ConfigError, match="train_reuse_prob"):
+        ReuseGate(train_reuse_prob=1.5)
+    with pytest.raises(vosframe.ConfigError, match="quality_scale"):
+        ReuseGate(quality_scale=0)
+
+
+def test_change_cue_is_zero_without_change_and_marks_the_object():
+    f = torch.rand(1, 8, 6, 8) + 0.5
+    prob = torch.zeros(2, 1, 24, 32)
+    prob[1, :, :12] = 1
+    assert torch.equal(change_cue(f, f.expand(2, -1, -1, -1), prob), torch.zeros(2, 2, 6, 8))
+    cue = change_cue(f, torch.cat([f, 2 * f]), prob)
+    assert float(cue[1, 0].min()) > 0 and float(cue[1, 1, 3:].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("cls", TOY_MODELS, ids=lambda c: c.__name__)
+def test_motion_cue_gate_runs_and_trains(cls):
+    model, gate = _toy(
+        cls, tau=0.5, motion_cue=True, gate_norm=False, gate_target="alt_quality", freeze_base=True
+    )
+    assert gate.gate.layers[1].in_channels == 64 + 2
+    assert isinstance(gate.gate.layers[2], torch.nn.Identity)
+    frames, label0 = toy_clip(5)
+    results, session = _run(model, frames, label0)
+    st = session.objects[3].plugins[KEY]
+    assert st.feature is not None and 0.0 < st.p_reuse < 1.0
+    model.train()
+    losses = model(_batch(t=3), mode="loss")
+    sum(v for k, v in losses.items() if "loss" in k).backward()
+    assert _grad_norm(gate.gate) > 0 and _grad_norm(gate.matching) > 0
+    assert _grad_norm(gate.gate.cue_head) > 0  # the direct path of the pooled cue
+
+
+def test_max_reuse_run_forces_a_full_frame():
+    model, gate = _toy(ToyOnline, tau=0.0, max_reuse_run=2)
+    results, _ = _run(model, *toy_clip(8))
+    paths = [res.paths[3].path for res in results[1:]]
+    assert paths == ["alt", "alt", "full", "alt", "alt", "full", "alt"]
+    with pytest.raises(vosframe.ConfigError, match="max_reuse_run"):
+        ReuseGate(max_reuse_run=0)
+
+
+def test_tau_one_is_bit_identical_with_the_motion_cue():
+    frames, label0 = toy_clip(5)
+    torch.manual_seed(1)
+    base, _ = _run(ToyOnline(), frames, label0)
+    model, _ = _toy(ToyOnline, tau=1.0, motion_cue=True, gate_norm=False)
+    gated, _ = _run(model, frames, label0)
+    _same(base, gated)
 
 
 # ---------------------------------------------------------------------------- accounting
