@@ -1,0 +1,10 @@
+# FRTM + the temporal consistency loss of TTVOS (the TTVOS paper applies it to FRTM too),
+# continuing the training of the shipped FRTM. Train:
+#   vosframe train configs/frtm_tc_effnetlite0_davis16.py --work-dir work_dirs/frtm_tc
+_base_ = ["frtm_effnetlite0_davis16.py"]
+model = dict(aux_losses=[dict(type="TemporalConsistencyLoss", level=8, weight=1.0)])
+train_dataset = dict(num_frames=4)
+load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"
+optim_wrapper = dict(optimizer=dict(lr=3e-4))
+param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[6], gamma=0.3)]
+train_cfg = dict(by_epoch=True, max_epochs=8)
