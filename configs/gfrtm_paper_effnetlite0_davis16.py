@@ -18,3 +18,4 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
 param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[3], gamma=0.1)]
 train_cfg = dict(by_epoch=True, max_epochs=3)
+train_dataset = dict(num_frames=5, max_skip=3, samples_per_epoch=240)

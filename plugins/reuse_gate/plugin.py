@@ -44,6 +44,13 @@ Decisions (where the paper, the official code and this framework differ):
 * Training: see :mod:`vosframe.plugins.reuse_gate.training`. The paper's gate target is
   the default; ``gate_target="alt_quality"`` (what the shipped G-FRTM uses) trains the gate
   to predict how much worse the alternative path is than the full path on the frame.
+* Additions that are not in the paper, all off by default (the shipped G-FRTM turns them
+  on): ``motion_cue`` (the gate also sees how much F_t changed since the object's last
+  computed frame; the paper's gate sees only the template dissimilarity), ``gate_norm=False``
+  (training runs one sample at a time, so the official gate's batch norm normalises each
+  sample over its own 4x4 map) and ``max_reuse_run`` (recompute an object after that many
+  consecutive reused frames; without it, one wrong gate on a moving object copied a stale
+  mask for 49 frames in a row on DAVIS ``horsejump-high``).
 """
 
 from __future__ import annotations
