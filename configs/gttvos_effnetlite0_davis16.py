@@ -1,31 +1,23 @@
-# G-TTVOS: TTVOS + the reuse gate, the same ReuseGate plugin as G-FRTM, attached through the
-# skip points TTVOS declares (no TTVOS code in the plugin, no gate code in TTVOS).
-# Train (starts from the trained TTVOS, which stays frozen; only the gate's modules learn):
-#   vosframe train configs/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos
-#
-# Placement (benchmarks/ttvos_stages.py): TTVOS's decoder is tiny; what a reused frame
-# saves is the backbone's stride-16 level, the template attention, the short-term branch
-# and the template update. The backbone up to F_t (stride 8) is paid on every frame. The
-# paper's re-entry point (R_t@16, the decoder's stride-16 feature) costs no more here than
-# re-entering later (a translator at stride 4 costs more than the decoder levels it skips),
-# and the stride-8/4 levels then still read the current frame's features.
-_base_ = ["ttvos_effnetlite0_davis16.py"]
+# G-TTVOS (shipped as --model g-ttvos): TTVOS + the same ReuseGate plugin as G-FRTM, attached
+# through the skip points TTVOS declares (no TTVOS code in the plugin, no gate code in TTVOS).
+# "copy" variant: on a reused frame the object's previous mask is copied (no decoder, no
+# translator). TTVOS's decoder is so light that translating features saves little
+# (configs/gttvos_reuse_effnetlite0_davis16.py); copying skips everything after the gate.
+# Train (from the shipped TTVOS, frozen; only the gate learns):
+#   vosframe train configs/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos_copy
+_base_ = ["gttvos_reuse_effnetlite0_davis16.py"]
 model = dict(
     plugins=[
         dict(
             type="ReuseGate",
             tau=0.7,
-            reentry="R_t@16",
-            gate_target="alt_quality",  # as G-FRTM (see configs/gfrtm_effnetlite0_davis16.py)
+            variant="copy",
+            gate_target="alt_quality",
             quality_scale=0.2,
             train_reuse_prob=0.5,
-            freeze_base=True,  # tau = 1 stays exactly the shipped TTVOS
+            freeze_base=True,
         )
     ]
 )
-train_dataset = dict(num_frames=5, max_skip=3, samples_per_epoch=400)
-train_dataloader = dict(batch_size=8)
-load_from_vosframe = "vosframe/weights/ttvos_effnetlite0_davis16.pt"
-optim_wrapper = dict(type="OptimWrapper", optimizer=dict(type="Adam", lr=1e-3, weight_decay=0))
-param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[5], gamma=0.1)]
-train_cfg = dict(by_epoch=True, max_epochs=6)
+param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[4], gamma=0.1)]
+train_cfg = dict(by_epoch=True, max_epochs=5)
