@@ -193,6 +193,32 @@ def init_train_sample(
     return sample
 
 
+def _gate_front(
+    plugin: ReuseGate, frame: TrainFrame
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The gate's modules on one training frame: ``(F_t, p_reuse (1,), Delta_t)``."""
+    s = frame.sample
+    cut = frame.features[plugin.points["feature_cut"].stride]
+    size = tuple(frame.mask.shape[-2:])
+    prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
+    d = plugin.matching(cut, prev_info, s["template"])
+    x = plugin.gate_input(d, cut, s["feature"], s["prev_mask"])
+    p_reuse = GateFunction.reuse_probability(plugin.gate(x))
+    return cut, p_reuse, plugin.delta(d, tuple(frame.score.shape[-2:]))
+
+
+def _delta_loss(
+    plugin: ReuseGate, s: dict[str, Any], gt: torch.Tensor, delta: torch.Tensor
+) -> torch.Tensor:
+    """L_Delta: MSE(Delta, y'_t - S_{t-n}) (or ``- M_{t-n}`` for a mask source)."""
+    gt_s = downsample_mask(gt, delta.shape[-2:])
+    if plugin.points["previous"].source == "score":
+        base = s["score"]
+    else:
+        base = downsample_mask(s["prev_mask"], delta.shape[-2:])
+    return F.mse_loss(delta.float(), (gt_s - base.float()).expand_as(delta))
+
+
 def train_frame(
     plugin: ReuseGate, model: VOSModel, frame: TrainFrame
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -200,14 +226,9 @@ def train_frame(
     s, feats, gt = frame.sample, frame.features, frame.mask.float()
     size = tuple(gt.shape[-2:])
     score_full = frame.score.detach()
-    cut = feats[plugin.points["feature_cut"].stride]
-    prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
-    d = plugin.matching(cut, prev_info, s["template"])
-    x = plugin.gate_input(d, cut, s["feature"], s["prev_mask"])
-    p_reuse = GateFunction.reuse_probability(plugin.gate(x))  # (1,)
+    cut, p_reuse, delta = _gate_front(plugin, frame)
     hard = (p_reuse > 0.5).to(p_reuse.dtype)
     g = (hard - p_reuse.detach() + p_reuse).view(-1, 1, 1, 1)
-    delta = plugin.delta(d, tuple(score_full.shape[-2:]))
 
     if plugin.variant in ("reuse", "fusion"):
         stride = plugin.points["reentry"].stride
@@ -226,13 +247,7 @@ def train_frame(
             alt = plugin.mask_translator(s["prev_mask"], delta)
         logits = g * alt + (1 - g) * full
 
-    gt_s = downsample_mask(gt, delta.shape[-2:])
-    if plugin.points["previous"].source == "score":
-        base = s["score"]
-    else:
-        base = downsample_mask(s["prev_mask"], delta.shape[-2:])
-    target = (gt_s - base.float()).expand_as(delta)
-    loss_delta = F.mse_loss(delta.float(), target)
+    loss_delta = _delta_loss(plugin, s, gt, delta)
     iou = mask_iou(gt, s["last_gt"])
     loss_gate = gate_probability_loss(p_reuse, iou, plugin.margin(frame.epoch), plugin.m2)
 
@@ -268,12 +283,7 @@ def train_frame_alt_quality(
     s, feats, gt = frame.sample, frame.features, frame.mask.float()
     size = tuple(gt.shape[-2:])
     score_full = frame.score.detach()
-    cut = feats[plugin.points["feature_cut"].stride]
-    prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
-    d = plugin.matching(cut, prev_info, s["template"])
-    x = plugin.gate_input(d, cut, s["feature"], s["prev_mask"])
-    p_reuse = GateFunction.reuse_probability(plugin.gate(x))  # (1,)
-    delta = plugin.delta(d, tuple(score_full.shape[-2:]))
+    cut, p_reuse, delta = _gate_front(plugin, frame)
     translates = plugin.variant in ("reuse", "fusion")
     stride = plugin.points["reentry"].stride
 
@@ -290,12 +300,7 @@ def train_frame_alt_quality(
         alt = plugin.mask_translator(s["prev_mask"], delta)
     alt = alt.float()
 
-    gt_s = downsample_mask(gt, delta.shape[-2:])
-    if plugin.points["previous"].source == "score":
-        base = s["score"]
-    else:
-        base = downsample_mask(s["prev_mask"], delta.shape[-2:])
-    loss_delta = F.mse_loss(delta.float(), (gt_s - base.float()).expand_as(delta))
+    loss_delta = _delta_loss(plugin, s, gt, delta)
     target = alt_quality_target(full_logits, alt, gt, plugin.quality_scale)
     loss_gate = gate_probability_loss(p_reuse, target, 0.0, plugin.m2)
 
