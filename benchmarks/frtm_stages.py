@@ -11,11 +11,10 @@ other processes on the machine add noise.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
+from _timing import median_ms
 
 from vosframe.core.state import Features
 from vosframe.models.frtm.augment import augment_first_frame
@@ -27,18 +26,6 @@ BACKBONES = {
     "effnet-lite0": {4: 24, 8: 40, 16: 112, 32: 320},
     "resnet18": {4: 64, 8: 128, 16: 256, 32: 512},
 }
-
-
-def median_ms(fn: Callable[[], object], reps: int, warmup: int = 1) -> float:
-    """Median wall time of ``fn`` in ms after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def make_features(channels: dict[int, int], channels_last: bool = False) -> Features:

@@ -13,31 +13,17 @@ processes on the machine add noise.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from _timing import median_ms
 
 from vosframe.core.state import Features
 from vosframe.registry import MODELS, build_from_cfg
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "davis2016" / "val_480p"
-
-
-def median_ms(fn: Callable[[], object], reps: int, warmup: int = 2) -> float:
-    """Median wall time of ``fn`` in ms after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def load_frame(size: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -34,3 +34,16 @@ def _torch_threads():
 
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op torch thread for the test: small tensors gain nothing from two, and on
+    a busy 2-core machine two spinning threads slow tests down several-fold. Use it with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -298,3 +298,33 @@ def toy_clip(n: int = 8, h: int = 48, w: int = 64, seed: int = 0, ids=(3, 7)):
                 label0[y : y + 12, x : x + 12] = obj_id
         frames.append(img)
     return frames, label0
+
+
+LATE_OBJECT_IDS = {1: 12, 2: 40, 3: 7}
+"""Clip label -> user id for :func:`late_object_clip` (non-contiguous on purpose)."""
+LATE_OBJECT_FRAME = 4
+"""The frame on which clip object 3 (user id 7) is first given."""
+
+
+def late_object_clip():
+    """10 synthetic photo-textured frames (240x432) with 3 moving objects, for the tests of
+    shipped models: objects 1 and 2 are given on frame 0, object 3 on
+    :data:`LATE_OBJECT_FRAME`."""
+    from vosframe.data.synthetic import SyntheticClipGenerator
+
+    gen = SyntheticClipGenerator(
+        height=240,
+        width=432,
+        num_frames=10,
+        min_objects=3,
+        max_objects=3,
+        motion="normal",
+        object_size=(0.45, 0.6),
+    )
+    return gen.generate(seed=11)
+
+
+def mask_iou(a, b) -> float:
+    """IoU of two boolean arrays (1 when both are empty)."""
+    union = (a | b).sum()
+    return float((a & b).sum() / union) if union else 1.0

@@ -28,12 +28,7 @@ KEYS = {
 SMALL = "target_model=dict(num_aug=1, init_iters=(2, 5))"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

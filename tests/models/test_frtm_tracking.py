@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from toys import LATE_OBJECT_FRAME, LATE_OBJECT_IDS, late_object_clip, mask_iou
 
-from vosframe.data.synthetic import SyntheticClipGenerator
 from vosframe.zoo import ZOO, load_model, weights_path
 
 pytestmark = pytest.mark.skipif(
@@ -14,27 +14,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = (a | b).sum()
-    return float((a & b).sum() / union) if union else 1.0
-
-
 def test_three_objects_one_appearing_mid_clip_keep_their_ids():
     torch.set_num_threads(2)
     # Checks id handling with the real model; segmentation quality is measured by the
     # benchmarks (this lightly trained model loses objects of ~1 stride-16 cell).
-    gen = SyntheticClipGenerator(
-        height=240,
-        width=432,
-        num_frames=10,
-        min_objects=3,
-        max_objects=3,
-        motion="normal",
-        object_size=(0.45, 0.6),
-    )
-    clip = gen.generate(seed=11)
-    # user ids are non-contiguous; object 3 of the clip is only given on frame 4
-    ids = {1: 12, 2: 40, 3: 7}
+    clip = late_object_clip()
+    ids, late = LATE_OBJECT_IDS, LATE_OBJECT_FRAME
 
     def given(t: int, objs: tuple[int, ...]) -> dict[int, np.ndarray]:
         return {ids[k]: clip.masks[t] == k for k in objs}
@@ -44,17 +29,17 @@ def test_three_objects_one_appearing_mid_clip_keep_their_ids():
     ious: dict[int, list[float]] = {v: [] for v in ids.values()}
     cross: dict[int, list[float]] = {v: [] for v in ids.values()}
     for t, frame in enumerate(clip.frames):
-        masks = given(0, (1, 2)) if t == 0 else given(4, (3,)) if t == 4 else None
+        masks = given(0, (1, 2)) if t == 0 else given(late, (3,)) if t == late else None
         result = session.step(frame, masks)
         present = set(np.unique(result.labels)) - {0}
         assert present <= set(ids.values())
-        if t < 4:
-            assert 7 not in present and 7 not in result.paths
+        if t < late:
+            assert ids[3] not in present and ids[3] not in result.paths
         for k, uid in ids.items():
-            if (k == 3 and t > 4) or (k != 3 and t > 0):
+            if (k == 3 and t > late) or (k != 3 and t > 0):
                 pred = result.labels == uid
-                ious[uid].append(_iou(pred, clip.masks[t] == k))
-                others = [_iou(pred, clip.masks[t] == j) for j in ids if j != k]
+                ious[uid].append(mask_iou(pred, clip.masks[t] == k))
+                others = [mask_iou(pred, clip.masks[t] == j) for j in ids if j != k]
                 cross[uid].append(max(others))
     assert session.object_ids == [12, 40, 7]
     for uid, values in ious.items():

@@ -13,13 +13,7 @@ from vosframe.core.state import Features
 from vosframe.models.ttvos import TTVOS, TTVOSLocalizer
 from vosframe.models.ttvos.modules import fit_to, mask_history_slot
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _ttvos(**kw) -> TTVOS:

@@ -10,13 +10,7 @@ from toys import toy_clip
 import vosframe
 from vosframe.plugins.reuse_gate import ReuseGate
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _model(plugin: dict | None = None):

@@ -24,14 +24,7 @@ KEY = "ReuseGate"
 
 
 # ---------------------------------------------------------------------------- helpers
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: small tensors gain nothing from two, and on a busy 2-core
-    machine two spinning threads slow these tests down several-fold."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _toy(cls, **kw):
