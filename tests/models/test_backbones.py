@@ -347,3 +347,30 @@ def test_bf16_channels_last(name, image):
         assert got.is_contiguous(memory_format=torch.channels_last)
         rel = ((got.float() - ref[s]).norm() / ref[s].norm()).item()
         assert rel < 0.08, (s, rel)
+
+
+def test_lite0_bf16_fuses_relu6_into_the_convolution_exactly(lite0, image, monkeypatch):
+    """The oneDNN conv + hardtanh(0, 6) kernel gives the separate ReLU6's bf16 output."""
+    from vosframe.models.backbones import _weights
+
+    calls = []
+    fused = torch.ops.mkldnn._convolution_pointwise
+
+    def counting(*args):
+        calls.append(args[7])
+        return fused(*args)
+
+    model = EfficientNetLite0(max_stride=16).to(memory_format=torch.channels_last)
+    x = image.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        monkeypatch.setattr(torch.ops.mkldnn, "_convolution_pointwise", counting)
+        out = model(x)
+        assert calls and set(calls) == {"hardtanh"}
+        monkeypatch.setattr(_weights, "_fused_relu6_dtype", lambda x, w: None)
+        ref = model(x)
+    for s in ref:
+        assert torch.equal(out[s], ref[s]), s
+    with torch.no_grad():  # fp32 keeps the plain path
+        calls.clear()
+        model(image)
+    assert not calls

@@ -197,15 +197,14 @@ class _MBConv(nn.Module):
         self.dw_bn = norm(mid)
         self.project_conv = _conv(mid, cout, 1)
         self.project_bn = norm(cout)
-        self.act = nn.ReLU6(inplace=True)
         self.residual = stride == 1 and cin == cout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Expand (1x1), depthwise, project (1x1, linear), add the input if shapes allow."""
         y = x
         if self.expand_conv is not None:
-            y = self.act(conv_bn(self.expand_conv, self.expand_bn, y))
-        y = self.act(conv_bn(self.dw_conv, self.dw_bn, y))
+            y = conv_bn(self.expand_conv, self.expand_bn, y, relu6=True)
+        y = conv_bn(self.dw_conv, self.dw_bn, y, relu6=True)
         y = conv_bn(self.project_conv, self.project_bn, y)
         return y + x if self.residual else y
 
