@@ -6,8 +6,10 @@ Config::
 
 See :mod:`vosframe.plugins.reuse_gate.plugin` (inference and variants),
 :mod:`~vosframe.plugins.reuse_gate.modules` (the modules),
-:mod:`~vosframe.plugins.reuse_gate.training` (losses, margin schedule) and
-:mod:`~vosframe.plugins.reuse_gate.accounting` (FLOPs per path).
+:mod:`~vosframe.plugins.reuse_gate.training` (losses, margin schedule),
+:mod:`~vosframe.plugins.reuse_gate.traces` (training a ``copy`` gate on inference traces,
+``vosframe train-gate``) and :mod:`~vosframe.plugins.reuse_gate.accounting` (FLOPs per
+path).
 """
 
 from .accounting import path_flops

@@ -255,26 +255,84 @@ class GateFunction(nn.Module):
 
 
 def change_cue(
-    feature: torch.Tensor, last_feature: torch.Tensor, prob: torch.Tensor
+    feature: torch.Tensor,
+    last_feature: torch.Tensor,
+    prob: torch.Tensor,
+    object_stats: bool = False,
 ) -> torch.Tensor:
-    """Two channels telling the gate how much the frame changed since the last computed one.
+    """Channels telling the gate how much the frame changed since the last computed one.
 
     ``e = mean_c |F_t - F_last| / mean |F_last|`` (scale-free) and ``e * M`` with ``M`` the
     last output mask at the F_t grid: change anywhere, and change where the object was.
+
+    With ``object_stats``, three constant maps follow, scalars relative to the object's
+    size (what decides how much IoU a stale mask loses: the same motion costs a small
+    object more): ``log1p(sum(e * M) / |M|)``, ``log1p(sum(e * dilate(M)) / |M|)`` (change
+    inside the mask and in a one-cell band around it, per object cell; ``|M| = max(sum M,
+    1)``) and ``log(mean M + 1e-4)`` (the object's area).
 
     Args:
         feature: ``(1, C, h, w)`` F_t of the frame.
         last_feature: ``(N, C, h, w)`` F_t of each object's last computed frame.
         prob: ``(N, 1, H, W)`` each object's last output mask.
+        object_stats: Append the three object-relative scalars.
 
     Returns:
-        ``(N, 2, h, w)`` float32.
+        ``(N, 2, h, w)`` float32, or ``(N, 5, h, w)`` with ``object_stats``.
     """
     f, last = feature.float(), last_feature.float()
     e = (f - last).abs().mean(1, keepdim=True)
     e = e / (last.abs().mean((1, 2, 3), keepdim=True) + 1e-6)
     m = downsample_mask(prob.float(), tuple(f.shape[-2:]))
-    return torch.cat([e, e * m], 1)
+    maps = [e, e * m]
+    if object_stats:
+        area = m.sum((2, 3), keepdim=True).clamp(min=1.0)
+        band = F.max_pool2d(m, 3, stride=1, padding=1)
+        scalars = [
+            torch.log1p((e * m).sum((2, 3), keepdim=True) / area),
+            torch.log1p((e * band).sum((2, 3), keepdim=True) / area),
+            torch.log(m.mean((2, 3), keepdim=True) + 1e-4),
+        ]
+        maps += [v.expand_as(e) for v in scalars]
+    return torch.cat(maps, 1)
+
+
+#: Stride of the grid the pixel cue compares frames on.
+PIXEL_CUE_STRIDE = 4
+
+
+def pool_image(image: torch.Tensor) -> torch.Tensor:
+    """The frame as the pixel cue keeps it: average-pooled to :data:`PIXEL_CUE_STRIDE`."""
+    return F.avg_pool2d(image.float(), PIXEL_CUE_STRIDE, ceil_mode=True)
+
+
+def image_change_cue(
+    pooled: torch.Tensor, last_pooled: torch.Tensor, prob: torch.Tensor
+) -> torch.Tensor:
+    """How much the frame changed where the object's boundary was (two scalars per object).
+
+    ``d = mean_rgb |I_t - I_last|`` on the stride-4 grid (:func:`pool_image`);
+    ``B = dilate(M) - erode(M)`` (5x5 on that grid: a ~20-pixel band around the boundary of
+    the last output mask ``M``). Returns ``log(1e-3 + sum(d B) / sum(B))`` (the change in
+    the band) and ``log(1e-3 + sum(d B) / sum(M))`` (the same per object cell: a moved
+    boundary costs a small object more IoU). A mask is only stale where its boundary zone
+    changed, which stride-8 features blur for thin or small parts.
+
+    Args:
+        pooled: ``(1, 3, h, w)`` the frame, pooled.
+        last_pooled: ``(N, 3, h, w)`` each object's last computed frame, pooled.
+        prob: ``(N, 1, H, W)`` each object's last output mask.
+
+    Returns:
+        ``(N, 2, 1, 1)`` float32.
+    """
+    d = (pooled.float() - last_pooled.float()).abs().mean(1, keepdim=True)
+    m = downsample_mask(prob.float(), tuple(d.shape[-2:]))
+    band = F.max_pool2d(m, 5, 1, 2) + F.max_pool2d(-m, 5, 1, 2)  # dilate - erode
+    changed = (d * band).sum((2, 3), keepdim=True)
+    per_band = changed / band.sum((2, 3), keepdim=True).clamp(min=1.0)
+    per_cell = changed / m.sum((2, 3), keepdim=True).clamp(min=1.0)
+    return torch.log(torch.cat([per_band, per_cell], 1) + 1e-3)
 
 
 class DeltaGenerator(nn.Module):

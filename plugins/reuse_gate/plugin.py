@@ -50,16 +50,20 @@ Decisions (where the paper, the official code and this framework differ):
   (training runs one sample at a time, so the official gate's batch norm normalises each
   sample over its own 4x4 map) and ``max_reuse_run`` (recompute an object after that many
   consecutive reused frames; without it, one wrong gate on a moving object copied a stale
-  mask for 49 frames in a row on DAVIS ``horsejump-high``).
+  mask for 49 frames in a row on DAVIS ``horsejump-high``), ``object_cue`` and
+  ``pixel_cue`` (the change relative to the object's size, and the pixels' change around
+  its boundary), ``gate_pool`` (the gate on a coarser grid). The shipped G-FRTM's gate is
+  trained on inference traces of the frozen FRTM
+  (:mod:`~vosframe.plugins.reuse_gate.traces`), not in the clip loop.
+* ``copy`` returns ``AltOutput(keep_last=True)``: when every object of a frame copies, the
+  frame's output is the previous one, which the session returns without recomputing it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import attrs
 import torch
 
 from vosframe.core.errors import ConfigError, SkipPointError
@@ -68,6 +72,7 @@ from vosframe.core.skip_points import Need, SkipPoint
 from vosframe.core.state import FrameState, ObjectState, Path
 
 from . import training
+from .inputs import GateInputs
 from .modules import (
     DeltaGenerator,
     DissimilarityModule,
@@ -75,11 +80,11 @@ from .modules import (
     MaskTranslator,
     RefineTranslator,
     TemplateGenerator,
-    change_cue,
     downsample_mask,
+    pool_image,
     probs_to_logits,
-    resize,
 )
+from .state import GateObjectState
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
@@ -91,32 +96,7 @@ GateTarget = Literal["paper", "alt_quality"]
 TRANSLATES = ("reuse", "fusion")
 
 
-@attrs.define(eq=False)
-class GateObjectState:
-    """Per-object state of the reuse gate (in ``ObjectState.plugins["ReuseGate"]``).
-
-    Attributes:
-        template: ``(1, K, K)`` the object's template (from its first frame).
-        score: ``S_{t-n}``: the last computed localizer score (see the module notes for the
-            value before the first full frame), or None if not known yet.
-        p_reuse: The gate's reuse probability on the last frame it ran (NaN before).
-        delta: ``Delta_t`` of the current frame, set by ``decide`` for objects that take
-            the alternative path and need it (cleared in ``observe``).
-        copy: True if the object copies its previous mask on the current frame.
-        feature: F_t of the object's last computed frame (``motion_cue`` only).
-        run: Consecutive frames the object has taken the alternative path.
-    """
-
-    template: torch.Tensor
-    score: torch.Tensor | None
-    p_reuse: float = math.nan
-    delta: torch.Tensor | None = None
-    copy: bool = False
-    feature: torch.Tensor | None = None
-    run: int = 0
-
-
-class ReuseGate(ModelPlugin):
+class ReuseGate(GateInputs, ModelPlugin):
     """The reuse gate: per object, reuse translated cached features or run the full path.
 
     Args:
@@ -153,6 +133,17 @@ class ReuseGate(ModelPlugin):
         motion_cue: Also give the gate :func:`~vosframe.plugins.reuse_gate.modules.change_cue`
             (how much F_t changed since the object's last computed frame, overall and inside
             its last mask) as two extra input channels next to ``D_t``. Not in the paper.
+        gate_pool: Average-pool F_t by this factor before the gate's modules (template,
+            matching, cue, delta), so the gate runs on a coarser grid: at 360p the matching
+            module costs ~4.9 ms on the stride-8 grid of EfficientNet-Lite0 and about a
+            quarter of that with ``gate_pool=2``. 1 (default): the paper's grid.
+        pixel_cue: With ``motion_cue``: two more cue channels, how much the frame's pixels
+            changed in a band around the object's last mask since its last computed frame
+            (:func:`~vosframe.plugins.reuse_gate.modules.image_change_cue`). Not in the
+            paper; the clip loop cannot train it (use ``vosframe train-gate``).
+        object_cue: With ``motion_cue``: three more cue channels, the change inside and
+            around the object's last mask per object cell and the object's area
+            (``change_cue(object_stats=True)``). Not in the paper.
         gate_norm: Keep the batch norm of the official gate layout (see
             :class:`~vosframe.plugins.reuse_gate.modules.GateFunction`).
         max_reuse_run: Inference only: after this many consecutive alternative frames an
@@ -193,6 +184,9 @@ class ReuseGate(ModelPlugin):
         quality_scale: float = 0.2,
         train_reuse_prob: float | None = None,
         motion_cue: bool = False,
+        object_cue: bool = False,
+        pixel_cue: bool = False,
+        gate_pool: int = 1,
         gate_norm: bool = True,
         max_reuse_run: int | None = None,
         freeze_base: bool = False,
@@ -225,6 +219,12 @@ class ReuseGate(ModelPlugin):
         self.train_reuse_prob = None if train_reuse_prob is None else float(train_reuse_prob)
         self.freeze_base = bool(freeze_base)
         self.motion_cue, self.gate_norm = bool(motion_cue), bool(gate_norm)
+        if (object_cue or pixel_cue) and not motion_cue:
+            raise ConfigError("ReuseGate.object_cue and pixel_cue need motion_cue=True")
+        self.object_cue, self.pixel_cue = bool(object_cue), bool(pixel_cue)
+        if int(gate_pool) < 1:
+            raise ConfigError(f"ReuseGate.gate_pool must be >= 1, got {gate_pool}")
+        self.gate_pool = int(gate_pool)
         if max_reuse_run is not None and int(max_reuse_run) < 1:
             raise ConfigError(f"ReuseGate.max_reuse_run must be None or >= 1, got {max_reuse_run}")
         self.max_reuse_run = None if max_reuse_run is None else int(max_reuse_run)
@@ -282,14 +282,15 @@ class ReuseGate(ModelPlugin):
         self.score_stride = loc.stride
         self.template = TemplateGenerator(cut.channels, self.width)
         self.matching = DissimilarityModule(cut.channels, prev.channels, self.width)
+        cues = self.cue_channels
         self.gate = GateFunction(
-            self.width + (2 if self.motion_cue else 0),
+            self.width + cues,
             self.gate_bias,
             self.gate_init_std,
             norm=self.gate_norm,
-            cue_channels=2 if self.motion_cue else 0,
+            cue_channels=cues,
         )
-        self.delta = DeltaGenerator(self.width, c_s, cut.stride, loc.stride)
+        self.delta = DeltaGenerator(self.width, c_s, cut.stride * self.gate_pool, loc.stride)
         if self.variant in TRANSLATES:
             c_r = model.refiner.channels.get(reentry.stride, reentry.channels)
             self.translator = RefineTranslator(c_r, c_s, self.translator_mid, self.merge_kernel)
@@ -312,6 +313,8 @@ class ReuseGate(ModelPlugin):
             return False
         if self.motion_cue and (st.feature is None or obj.last_prob is None):
             return False
+        if self.pixel_cue and st.image is None:
+            return False
         if self.variant in TRANSLATES and (
             self.points["reentry"].name not in obj.refined or self._prev_score(obj) is None
         ):
@@ -320,54 +323,10 @@ class ReuseGate(ModelPlugin):
             return self._prev_score(obj) is not None
         return obj.last_prob is not None
 
-    def gate_input(
-        self,
-        d: torch.Tensor,
-        feature: torch.Tensor,
-        last_feature: torch.Tensor | None,
-        prob: torch.Tensor | None,
-    ) -> torch.Tensor:
-        """``D_t``, with the change cue appended when ``motion_cue`` is on.
-
-        Args:
-            d: ``(N, width, h, w)`` dissimilarity maps.
-            feature: ``(1, C, h, w)`` F_t of the frame.
-            last_feature: ``(N, C, h, w)`` F_t of each object's last computed frame.
-            prob: ``(N, 1, H, W)`` each object's last output mask.
-        """
-        if not self.motion_cue:
-            return d
-        assert last_feature is not None and prob is not None
-        return torch.cat([d, change_cue(feature, last_feature, prob).to(d.dtype)], 1)
-
-    def previous_info(
-        self,
-        score: torch.Tensor | None,
-        mask: torch.Tensor | None,
-        image_size: tuple[int, int],
-        size: tuple[int, int],
-    ) -> torch.Tensor:
-        """Previous information at the F_t grid ``size`` (the score or the downsampled mask).
-
-        Args:
-            score: ``(N, C, h, w)`` ``S_{t-n}`` (used for a ``"score"`` source).
-            mask: ``(N, 1, H, W)`` last output mask (used for a ``"mask"`` source).
-            image_size: ``(H, W)`` of the frame.
-            size: ``(h, w)`` of F_t.
-        """
-        prev = self.points["previous"]
-        if prev.source == "score":
-            assert score is not None
-            return resize(score, size)
-        assert mask is not None
-        h, w = image_size
-        grid = (-(-h // prev.stride), -(-w // prev.stride))
-        return resize(downsample_mask(mask.float(), grid), size)
-
     # ------------------------------------------------------------------ inference
     def init_object(self, frame: FrameState, obj: ObjectState, mask: torch.Tensor) -> Any:
         """Template from the first frame; ``S_{t-n}`` before the first full frame."""
-        cut = frame.features[self.points["feature_cut"].stride]
+        cut = self.cut_feature(frame.features)
         template = self.template(cut, downsample_mask(mask.float(), cut.shape[-2:]))
         score = obj.last_score
         if self.points["previous"].source == "score":
@@ -377,7 +336,12 @@ class ReuseGate(ModelPlugin):
                 else frame.features.size_at(self.score_stride)
             )
             score = training.mask_as_score(mask, size, self.model.localizer.score_channels)
-        return GateObjectState(template, score, feature=cut if self.motion_cue else None)
+        return GateObjectState(
+            template,
+            score,
+            feature=cut if self.motion_cue else None,
+            image=pool_image(frame.image) if self.pixel_cue else None,
+        )
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
         """Run the gate (batched over ready objects): True = alternative path."""
@@ -389,7 +353,7 @@ class ReuseGate(ModelPlugin):
             return decision
         objs = [objects[i] for i in idx]
         states = [self._state(o) for o in objs]
-        cut = frame.features[self.points["feature_cut"].stride]
+        cut = self.cut_feature(frame.features)
         by_score = self.points["previous"].source == "score"
         translates = self.variant in TRANSLATES
         # _ready guarantees these exist for every object that needs them
@@ -407,6 +371,8 @@ class ReuseGate(ModelPlugin):
                 cut,
                 torch.cat([s.feature for s in states]),
                 torch.cat([o.last_prob for o in objs]),
+                pool_image(frame.image) if self.pixel_cue else None,
+                torch.cat([s.image for s in states]) if self.pixel_cue else None,
             )
         else:
             x = d
@@ -450,9 +416,9 @@ class ReuseGate(ModelPlugin):
             refined = self.translator(torch.cat([objects[i].refined[name] for i in move]), delta)
             if not copy:
                 return AltOutput(score, refined)
-        copied = probs_to_logits(torch.cat([objects[i].last_prob for i in copy]))
         if not move:
-            return AltOutput(None, None, logits=copied)
+            return AltOutput(None, None, keep_last=True)
+        copied = probs_to_logits(torch.cat([objects[i].last_prob for i in copy]))
         size = tuple(frame.image.shape[-2:])
         start = (self.points["reentry"].stride, refined)
         moved = self.model.refiner.run(score, frame.features, size, start=start).logits
@@ -465,6 +431,9 @@ class ReuseGate(ModelPlugin):
         self, frame: FrameState, objects: Sequence[ObjectState], paths: Sequence[Path]
     ) -> None:
         """On full frames ``S_{t-n}`` becomes the frame's score; drop per-frame scratch."""
+        full = "full" in paths
+        cut = self.cut_feature(frame.features) if full and self.motion_cue else None
+        image = pool_image(frame.image) if full and self.pixel_cue else None
         for obj, path in zip(objects, paths):
             st = self._state(obj)
             if st is None:
@@ -472,7 +441,9 @@ class ReuseGate(ModelPlugin):
             if path == "full" and obj.last_score is not None:
                 st.score = obj.last_score
             if path == "full" and self.motion_cue:
-                st.feature = frame.features[self.points["feature_cut"].stride]
+                st.feature = cut
+            if path == "full" and self.pixel_cue:
+                st.image = image
             st.run = st.run + 1 if path == "alt" else 0
             st.delta = None
 

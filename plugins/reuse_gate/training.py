@@ -86,6 +86,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
+from vosframe.core.errors import ConfigError
 from vosframe.core.state import Features
 
 from .modules import GateFunction, downsample_mask, probs_to_logits
@@ -169,9 +170,14 @@ def init_train_sample(
         (``S_{t-n}``), ``refined`` (``R_{t-n}``;
         translating variants), ``prev_mask`` (``M_{t-n}``, full size) and ``last_gt``.
     """
+    if plugin.pixel_cue:
+        raise ConfigError(
+            "ReuseGate(pixel_cue=True) is trained on inference traces, not in the clip loop "
+            "(which has no image of frame 0 here). Fix: vosframe train-gate CONFIG"
+        )
     if plugin.freeze_base:
         freeze_base(model)
-    cut = features[plugin.points["feature_cut"].stride]
+    cut = plugin.cut_feature(features)
     mask = mask.float()
     template = plugin.template(cut, downsample_mask(mask, cut.shape[-2:]))
     with torch.no_grad():
@@ -198,7 +204,7 @@ def _gate_front(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The gate's modules on one training frame: ``(F_t, p_reuse (1,), Delta_t)``."""
     s = frame.sample
-    cut = frame.features[plugin.points["feature_cut"].stride]
+    cut = plugin.cut_feature(frame.features)
     size = tuple(frame.mask.shape[-2:])
     prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
     d = plugin.matching(cut, prev_info, s["template"])

@@ -46,11 +46,15 @@ class FrameOutput:
         probs: ``(1 + N, 1, H, W)`` aggregated class probabilities at internal size,
             background first, then ``objects`` in order.
         records: Path and time per object id.
+        unchanged: True if every object kept its last output mask (see
+            :attr:`~vosframe.core.plugin.AltOutput.keep_last`): ``probs`` is the previous
+            frame's output.
     """
 
     objects: list[ObjectState]
     probs: torch.Tensor
     records: dict[int, PathRecord]
+    unchanged: bool = False
 
 
 def _ms(t0: float) -> float:
@@ -123,7 +127,8 @@ class FrameEngine:
         if (full_objs or new) and len(frame.features.maps) < len(model.feature_extractor.levels):
             frame.features.maps = model.feature_extractor.resume(frame.features.maps)
 
-        logits = {}
+        logits: dict[int, torch.Tensor] = {}
+        kept: dict[int, torch.Tensor] = {}
         cost: dict[int, float] = {o.obj_id: decide_ms for o in tracked}
         if full_objs:
             t0 = time.perf_counter()
@@ -135,21 +140,31 @@ class FrameEngine:
             assert self.decider is not None and self.reentry is not None
             t0 = time.perf_counter()
             est = self.decider.alternative(frame, alt_objs)
-            if est.logits is not None:
+            if est.keep_last:
+                kept.update({o.obj_id: o.last_prob for o in alt_objs})
+            elif est.logits is not None:
                 out = est.logits
             else:
                 out = model.refiner.run(
                     est.score, frame.features, size, start=(self.reentry[1], est.refined)
                 ).logits
             for i, o in enumerate(alt_objs):
-                logits[o.obj_id] = out[i : i + 1]
+                if not est.keep_last:
+                    logits[o.obj_id] = out[i : i + 1]
                 cost[o.obj_id] += _ms(t0) / len(alt_objs)
 
         # Aggregate; the given masks of new objects overwrite the prediction in their pixels.
-        per_obj = [torch.sigmoid(logits[o.obj_id].float()) for o in tracked]
+        per_obj = [
+            kept[o.obj_id].float() if o.obj_id in kept else torch.sigmoid(logits[o.obj_id].float())
+            for o in tracked
+        ]
         new_masks = [n.mask.float() for n in new]
         stacked = torch.cat(per_obj + new_masks, dim=0) if (per_obj or new_masks) else None
-        if stacked is None:
+        unchanged = bool(tracked) and not new and len(kept) == len(tracked)
+        if unchanged:  # the last output, as it was (it is aggregated already)
+            assert stacked is not None
+            probs = torch.cat([(1.0 - stacked.sum(0, keepdim=True)).clamp_min(0.0), stacked])
+        elif stacked is None:
             probs = torch.ones((1, 1, *size), device=frame.image.device)
         else:
             probs = model.aggregate(stacked)
@@ -179,7 +194,7 @@ class FrameEngine:
         records.update({o.obj_id: PathRecord("init", cost[o.obj_id]) for o in created})
         for o in tracked + created:
             o.stats.record(records[o.obj_id])
-        return FrameOutput(tracked + created, probs, records)
+        return FrameOutput(tracked + created, probs, records, unchanged)
 
     def _init_objects(
         self,

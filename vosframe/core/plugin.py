@@ -40,12 +40,18 @@ class AltOutput:
         score: ``(N, C, h, w)`` estimated localizer score (at the localizer's stride).
         refined: ``(N, C_R, h_R, w_R)`` estimated refined feature at the re-entry point.
         logits: Optional ``(N, 1, H, W)`` final mask logits at the frame's internal size.
-            When given, the refiner's tail is skipped (e.g. "copy the previous mask").
+            When given, the refiner's tail is skipped.
+        keep_last: The objects keep their last output mask (``ObjectState.last_prob``)
+            unchanged ("copy the previous mask"): no refiner tail, no logits. When every
+            tracked object of a frame keeps its mask and no object is added, the frame's
+            output *is* the previous frame's output, and the session returns it without
+            aggregating, resizing or labelling again.
     """
 
     score: torch.Tensor | None
     refined: torch.Tensor | None
     logits: torch.Tensor | None = None
+    keep_last: bool = False
 
 
 class ModelPlugin(nn.Module):

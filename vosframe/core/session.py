@@ -111,6 +111,10 @@ class Session:
         self.frame_index = 0
         self.input_size: tuple[int, int] | None = None
         self.total_ms = 0.0
+        # A private copy of the last result computed from the model's output alone (no
+        # given masks), which a frame whose output is unchanged (every object kept its
+        # mask) returns again. Only kept when a plugin decides paths.
+        self._last_output: StepResult | None = None
 
     # ------------------------------------------------------------------ objects
     @property
@@ -131,16 +135,19 @@ class Session:
                 )
         for obj_id in obj_ids:
             self.removed[obj_id] = self.objects.pop(obj_id).stats
+        self._last_output = None
 
     # ------------------------------------------------------------------ stepping
-    def _internal_size(self, h: int, w: int) -> tuple[int, int]:
+    def internal_size(self, h: int, w: int) -> tuple[int, int]:
+        """The size ``(h, w)`` frames of size ``h x w`` are processed at."""
         m = self.max_internal_size
         if m is None or min(h, w) <= m:
             return h, w
         s = m / min(h, w)
         return max(1, round(h * s)), max(1, round(w * s))
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """The session's precision as a context (bf16 autocast, or nothing for fp32)."""
         if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
@@ -175,7 +182,7 @@ class Session:
                 "no objects to segment: the first frame of a session needs masks "
                 "(session.step(frame, masks=label_map)). Fix: pass the first-frame mask."
             )
-        ih, iw = self._internal_size(h, w)
+        ih, iw = self.internal_size(h, w)
         image = image.to(self.device)
         if (ih, iw) != (h, w):
             image = F.interpolate(image, size=(ih, iw), mode="bilinear", align_corners=False)
@@ -190,10 +197,15 @@ class Session:
         if self.precision == "bf16":
             image = image.contiguous(memory_format=torch.channels_last)
         frame_state = FrameState(self.frame_index, image, Features({}, (ih, iw)))
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad(), self.autocast():
             out = self.engine.run(frame_state, tracked, new)
         self.objects = {o.obj_id: o for o in out.objects}
-        result = self._result(out.probs, out.objects, out.records, (h, w), given)
+        if out.unchanged and self._last_output is not None:
+            result = self._repeat(self._last_output, out.records)
+        else:
+            result = self._result(out.probs, out.objects, out.records, (h, w), given)
+            keep = not given and self.engine.decider is not None
+            self._last_output = self._repeat(result, out.records) if keep else None
         self.frame_index += 1
         result.ms = (time.perf_counter() - t_start) * 1000.0
         self.total_ms += result.ms
@@ -222,6 +234,11 @@ class Session:
             records,
             0.0,
         )
+
+    def _repeat(self, last: StepResult, records: dict[int, PathRecord]) -> StepResult:
+        """The previous frame's labels and probabilities (copies: callers may edit them)."""
+        probs = {i: p.clone() for i, p in last.probs.items()}
+        return StepResult(self.frame_index, last.labels.copy(), probs, records, 0.0)
 
     def propagate(
         self,

@@ -1,0 +1,100 @@
+"""What the reuse gate's modules see of a frame: F_t, the previous information, the cues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from vosframe.core.skip_points import SkipPoint
+
+from .modules import change_cue, downsample_mask, image_change_cue, resize
+
+
+class GateInputs:
+    """Mixin of :class:`~vosframe.plugins.reuse_gate.plugin.ReuseGate`: its input helpers.
+
+    Uses the plugin's ``points`` (the matched skip points), ``gate_pool``, ``motion_cue``
+    and ``object_cue``.
+    """
+
+    points: dict[str, SkipPoint]
+    gate_pool: int
+    motion_cue: bool
+    object_cue: bool
+    pixel_cue: bool
+
+    @property
+    def cue_channels(self) -> int:
+        """Cue channels appended to ``D_t`` (:meth:`gate_input`)."""
+        if not self.motion_cue:
+            return 0
+        return 2 + (3 if self.object_cue else 0) + (2 if self.pixel_cue else 0)
+
+    def cut_feature(self, features: Any) -> torch.Tensor:
+        """F_t as the gate's modules see it: the feature cut, average-pooled by ``gate_pool``.
+
+        Args:
+            features: The frame's features (indexable by stride), or the F_t tensor itself.
+        """
+        if isinstance(features, torch.Tensor):
+            x = features
+        else:
+            x = features[self.points["feature_cut"].stride]
+        if self.gate_pool == 1:
+            return x
+        return F.avg_pool2d(x, self.gate_pool, ceil_mode=True)
+
+    def gate_input(
+        self,
+        d: torch.Tensor,
+        feature: torch.Tensor,
+        last_feature: torch.Tensor | None,
+        prob: torch.Tensor | None,
+        image: torch.Tensor | None = None,
+        last_image: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``D_t``, with the change cues appended when ``motion_cue`` is on.
+
+        Args:
+            d: ``(N, width, h, w)`` dissimilarity maps.
+            feature: ``(1, C, h, w)`` F_t of the frame.
+            last_feature: ``(N, C, h, w)`` F_t of each object's last computed frame.
+            prob: ``(N, 1, H, W)`` each object's last output mask.
+            image: ``(1, 3, h4, w4)`` the frame pooled by :func:`pool_image` (``pixel_cue``).
+            last_image: ``(N, 3, h4, w4)`` each object's last computed frame, pooled.
+        """
+        if not self.motion_cue:
+            return d
+        assert last_feature is not None and prob is not None
+        cue = change_cue(feature, last_feature, prob, object_stats=self.object_cue)
+        if self.pixel_cue:
+            assert image is not None and last_image is not None
+            pixel = image_change_cue(image, last_image, prob)
+            cue = torch.cat([cue, pixel.expand(-1, -1, *cue.shape[-2:])], 1)
+        return torch.cat([d, cue.to(d.dtype)], 1)
+
+    def previous_info(
+        self,
+        score: torch.Tensor | None,
+        mask: torch.Tensor | None,
+        image_size: tuple[int, int],
+        size: tuple[int, int],
+    ) -> torch.Tensor:
+        """Previous information at the F_t grid ``size`` (the score or the downsampled mask).
+
+        Args:
+            score: ``(N, C, h, w)`` ``S_{t-n}`` (used for a ``"score"`` source).
+            mask: ``(N, 1, H, W)`` last output mask (used for a ``"mask"`` source).
+            image_size: ``(H, W)`` of the frame.
+            size: ``(h, w)`` of F_t.
+        """
+        prev = self.points["previous"]
+        if prev.source == "score":
+            assert score is not None
+            return resize(score, size)
+        assert mask is not None
+        h, w = image_size
+        grid = (-(-h // prev.stride), -(-w // prev.stride))
+        return resize(downsample_mask(mask.float(), grid), size)

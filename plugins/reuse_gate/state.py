@@ -1,0 +1,35 @@
+"""Per-object state of the reuse gate."""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import torch
+
+
+@attrs.define(eq=False)
+class GateObjectState:
+    """Per-object state of the reuse gate (in ``ObjectState.plugins["ReuseGate"]``).
+
+    Attributes:
+        template: ``(1, K, K)`` the object's template (from its first frame).
+        score: ``S_{t-n}``: the last computed localizer score (see the module notes for the
+            value before the first full frame), or None if not known yet.
+        p_reuse: The gate's reuse probability on the last frame it ran (NaN before).
+        delta: ``Delta_t`` of the current frame, set by ``decide`` for objects that take
+            the alternative path and need it (cleared in ``observe``).
+        copy: True if the object copies its previous mask on the current frame.
+        feature: F_t of the object's last computed frame (``motion_cue`` only).
+        run: Consecutive frames the object has taken the alternative path.
+        image: The object's last computed frame, pooled (``pixel_cue`` only).
+    """
+
+    template: torch.Tensor
+    score: torch.Tensor | None
+    p_reuse: float = math.nan
+    delta: torch.Tensor | None = None
+    copy: bool = False
+    feature: torch.Tensor | None = None
+    run: int = 0
+    image: torch.Tensor | None = None

@@ -1,0 +1,454 @@
+"""Training the ``copy`` gate on inference traces of its frozen base model.
+
+Why: the generic clip loop (:mod:`~vosframe.plugins.reuse_gate.training`) trains the gate
+on short training clips where the base model runs with its *training-time* localizer (for
+FRTM, a target model fitted in a few iterations and never updated). There the full path is
+much worse than at inference (logged ``iou_full`` 0.14-0.35 on DAVIS-2016 train for the
+shipped FRTM, whose inference J is ~68 on val), so "copy the previous mask" looks as good as
+computing on most frames and the gate learns little about *which* frames are safe. The
+``copy`` variant's alternative path has no trainable part, so its gate can be trained on
+exactly what it sees at inference instead:
+
+1. :func:`record_traces` runs the base model (gate off) as a normal inference session over
+   training sequences and keeps, per frame, F_t at the feature cut and, per object, the
+   output mask, the localizer score and the ground truth.
+2. :func:`train_gate_on_traces` samples ``(frame t, cache age n)`` pairs: the cache is the
+   frame ``t - n`` (the object's last computed frame; ``n <= max_reuse_run`` at
+   inference), the alternative output is the mask of ``t - n`` and the target is the
+   ``alt_quality`` target of :func:`~vosframe.plugins.reuse_gate.training.alt_quality_target`
+   (1 when copying loses no IoU against the full path's output at ``t``, 0 when it loses
+   ``quality_scale`` or more). Only the gate's template generator, matching module and gate
+   function learn (the loss is the paper's Eq. 5 form with ``m2 = 0``).
+3. :func:`gate_calibration` reports, on held-out sequences, the reuse rate and the IoU
+   copying loses at each ``tau`` (the frames are treated independently: an upper bound of
+   the reuse rate a ``max_reuse_run`` cap allows).
+
+Approximations: the trace's full path at ``t`` comes from a run that computed every frame
+(at inference, reused frames skip the localizer's updates); a copied mask is the last
+*output*, which after a reused frame equals the last computed one, as here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vosframe.core.errors import ConfigError, DataError
+from vosframe.core.inputs import frame_to_tensor
+
+from .modules import GateFunction, downsample_mask, pool_image
+from .training import alt_quality_target, mask_iou
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
+    from vosframe.data.datasets import VideoSequence
+
+    from .plugin import ReuseGate
+
+
+@attrs.define
+class ObjectTrace:
+    """One object of a recorded sequence (tensors on the CPU, frames from ``start``).
+
+    Attributes:
+        start: Index of the object's first frame.
+        gt: ``(T, 1, H, W)`` bool ground truth at the internal size.
+        prob: ``(T, 1, H, W)`` float16 output mask of the base model (aggregated).
+        score: ``(T, C, h, w)`` float16 localizer score, or None if not kept.
+    """
+
+    start: int
+    gt: torch.Tensor
+    prob: torch.Tensor
+    score: torch.Tensor | None
+
+
+@attrs.define
+class SequenceTrace:
+    """A recorded sequence.
+
+    Attributes:
+        name: Sequence name.
+        features: ``(T, C, h, w)`` F_t at the gate's feature cut (bfloat16 or float32).
+        objects: Object traces keyed by id.
+        images: ``(T, 3, h4, w4)`` float16 frames pooled by
+            :func:`~vosframe.plugins.reuse_gate.modules.pool_image` (for ``pixel_cue``).
+    """
+
+    name: str
+    features: torch.Tensor
+    objects: dict[int, ObjectTrace]
+    images: torch.Tensor | None = None
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """Internal frame size ``(H, W)``."""
+        obj = next(iter(self.objects.values()))
+        return int(obj.gt.shape[-2]), int(obj.gt.shape[-1])
+
+
+def _copy_gate(model: VOSModel) -> ReuseGate:
+    gate = model.path_plugin
+    if gate is None or not hasattr(gate, "matching"):
+        raise ConfigError(
+            "training on traces needs a model with a ReuseGate plugin. Fix: build the model "
+            "from a config with plugins=[dict(type='ReuseGate', variant='copy', ...)]"
+        )
+    if gate.variant != "copy":
+        raise ConfigError(
+            f"training on traces supports the 'copy' variant only (its alternative path has no "
+            f"trainable part); this gate's variant is {gate.variant!r}. Fix: train the other "
+            f"variants with `vosframe train` (the clip loop)"
+        )
+    return gate
+
+
+def _label_masks(labels: np.ndarray, ids: Iterable[int], size: tuple[int, int]) -> torch.Tensor:
+    """``(N, 1, H, W)`` bool masks of ``ids`` at ``size`` (nearest)."""
+    t = torch.from_numpy(labels.astype(np.int64))[None, None].float()
+    if tuple(t.shape[-2:]) != size:
+        t = F.interpolate(t, size=size, mode="nearest")
+    return torch.cat([t == i for i in ids]) if ids else t.new_zeros((0, 1, *size), dtype=bool)
+
+
+def _rescale(array: np.ndarray, short_side: int | None, nearest: bool = False) -> np.ndarray:
+    """Resize a frame or label map so its shorter side is ``short_side`` (None: as is)."""
+    h, w = array.shape[:2]
+    if short_side is None or min(h, w) == short_side:
+        return array
+    s = short_side / min(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(array, size, interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR)
+
+
+def record_sequence(
+    model: VOSModel, seq: VideoSequence, short_side: int | None = None, **session_options: Any
+) -> SequenceTrace:
+    """Run the base model (gate off) on one fully annotated sequence and keep its trace.
+
+    Args:
+        model: The model with its ``copy`` ReuseGate.
+        seq: The sequence (every frame annotated).
+        short_side: Resize frames and masks to this shorter side first (None: as stored).
+            Recording 240p training data at the 360p the model runs at on 480p videos keeps
+            the scale the gate sees (object sizes in cells, motion in pixels) as at test.
+        session_options: Options of the session (precision, max_internal_size).
+
+    Raises:
+        DataError: A frame of the sequence has no ground-truth mask.
+    """
+    gate = _copy_gate(model)
+    missing = [i for i in range(len(seq)) if not seq.has_mask(i)]
+    if missing:
+        raise DataError(
+            f"sequence {seq.name}: frames {missing[:5]} have no mask; traces need the ground "
+            "truth of every frame (e.g. DAVIS train)"
+        )
+    cut = gate.points["feature_cut"].stride
+    tau, force = gate.tau, gate.force
+    gate.tau, gate.force = 1.0, None  # exactly the base model
+    try:
+        session = model.new_session(**session_options)
+        feats, images, gts, probs, scores = [], [], {}, {}, {}
+        starts: dict[int, int] = {}
+        given = {i: _rescale(m, short_side, nearest=True) for i, m in seq.given_masks().items()}
+        for i, frame in enumerate(seq.frames()):
+            frame = _rescale(frame, short_side)
+            labels = _rescale(seq.read_mask(i), short_side, nearest=True)
+            session.step(frame, given.get(i))
+            image = frame_to_tensor(frame).to(session.device)
+            size = session.internal_size(*image.shape[-2:])
+            image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+            with torch.no_grad(), session.autocast():
+                if session.precision == "bf16":
+                    image = image.contiguous(memory_format=torch.channels_last)
+                f = model.feature_extractor(image, up_to=cut)[cut]
+            feats.append(f.detach().cpu().contiguous())
+            images.append(pool_image(image).cpu().half())
+            ids = session.object_ids
+            gt = _label_masks(labels, ids, size)
+            for k, obj_id in enumerate(ids):
+                o = session.objects[obj_id]
+                starts.setdefault(obj_id, i)
+                gts.setdefault(obj_id, []).append(gt[k : k + 1])
+                probs.setdefault(obj_id, []).append(o.last_prob.detach().cpu().half())
+                if o.last_score is not None:
+                    scores.setdefault(obj_id, []).append(o.last_score.detach().float().cpu().half())
+    finally:
+        gate.tau, gate.force = tau, force
+    objects = {
+        obj_id: ObjectTrace(
+            starts[obj_id],
+            torch.cat(gts[obj_id]),
+            torch.cat(probs[obj_id]),
+            # the first frame has no score (the mask is given): repeat the second's
+            torch.cat([scores[obj_id][0], *scores[obj_id]]) if obj_id in scores else None,
+        )
+        for obj_id in starts
+    }
+    return SequenceTrace(seq.name, torch.cat(feats), objects, torch.cat(images))
+
+
+def record_traces(
+    model: VOSModel,
+    sequences: Iterable[VideoSequence],
+    progress: Callable[[str], None] | None = None,
+    short_side: int | None = None,
+    **session_options: Any,
+) -> list[SequenceTrace]:
+    """:func:`record_sequence` for every sequence (``session_options`` go to the session)."""
+    traces = []
+    for seq in sequences:
+        traces.append(record_sequence(model, seq, short_side, **session_options))
+        if progress is not None:
+            progress(seq.name)
+    return traces
+
+
+# ----------------------------------------------------------------------------- samples
+def _samples(
+    traces: Sequence[SequenceTrace], ages: Sequence[int]
+) -> list[tuple[int, int, int, int]]:
+    """Every ``(sequence, object, t, n)`` with the cache frame ``t - n`` after the object's
+    first frame or on it (``t`` counted from the object's first frame)."""
+    out = []
+    for s, tr in enumerate(traces):
+        for obj_id, obj in tr.objects.items():
+            for t in range(1, obj.gt.shape[0]):
+                out += [(s, obj_id, t, n) for n in ages if t - n >= 0]
+    return out
+
+
+def _batch(
+    gate: ReuseGate, traces: Sequence[SequenceTrace], batch: Sequence[tuple[int, int, int, int]]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reuse probabilities (with grad) and ``alt_quality`` targets of a batch."""
+    p_all, targets = [], []
+    for s, obj_id, t, n in batch:  # one sample at a time: frames differ in size
+        tr, obj = traces[s], traces[s].objects[obj_id]
+        feats = tr.features[obj.start :]
+        f0, ft, fl = (gate.cut_feature(feats[i : i + 1].float()) for i in (0, t, t - n))
+        grid = tuple(f0.shape[-2:])
+        template = gate.template(f0, downsample_mask(obj.gt[0:1].float(), grid))
+        last_prob = obj.prob[t - n : t - n + 1].float()
+        last_score = obj.score[t - n : t - n + 1].float() if obj.score is not None else None
+        prev = gate.previous_info(last_score, last_prob, tr.image_size, grid)
+        d = gate.matching(ft, prev, template)
+        if gate.pixel_cue:
+            if tr.images is None:
+                raise DataError(f"trace {tr.name} has no images; record it again for pixel_cue")
+            frames = tr.images[obj.start :]
+            it, il = frames[t : t + 1].float(), frames[t - n : t - n + 1].float()
+        else:
+            it = il = None
+        x = gate.gate_input(d, ft, fl, last_prob, it, il)
+        p_all.append(GateFunction.reuse_probability(gate.gate(x)))
+        gt = obj.gt[t : t + 1].float()
+        full = obj.prob[t : t + 1].float() - 0.5  # as logits: > 0 where the mask is
+        targets.append(alt_quality_target(full, last_prob - 0.5, gt, gate.quality_scale))
+    return torch.cat(p_all), torch.stack(targets).flatten()
+
+
+def split_traces(
+    traces: Sequence[SequenceTrace], holdout: float = 0.2
+) -> tuple[list[SequenceTrace], list[SequenceTrace]]:
+    """Every ``round(1 / holdout)``-th sequence (sorted by name) is held out."""
+    ordered = sorted(traces, key=lambda t: t.name)
+    if holdout <= 0:
+        return ordered, []
+    every = max(2, round(1.0 / holdout))
+    held = [t for i, t in enumerate(ordered) if i % every == every - 1]
+    return [t for i, t in enumerate(ordered) if i % every != every - 1], held
+
+
+def train_gate_on_traces(
+    model: VOSModel,
+    traces: Sequence[SequenceTrace],
+    *,
+    steps: int = 2000,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    ages: Sequence[int] | None = None,
+    seed: int = 0,
+    log: Callable[[int, float], None] | None = None,
+    log_every: int = 100,
+) -> list[float]:
+    """Train the gate's modules on recorded traces (see the module notes).
+
+    Args:
+        model: The model with its ``copy`` ReuseGate (updated in place; the base stays).
+        traces: Recorded training sequences.
+        steps: Optimiser steps (Adam, cosine decay to 0).
+        batch_size: Samples per step.
+        lr: Initial learning rate.
+        ages: Cache ages ``n`` to sample (default ``1..max_reuse_run``, or ``(1, 2)``).
+        seed: Seed of the sampling and of torch.
+        log: Called as ``log(step, mean loss)`` every ``log_every`` steps.
+        log_every: Logging period.
+
+    Returns:
+        The mean loss of each logging period.
+    """
+    gate = _copy_gate(model)
+    if ages is None:
+        ages = tuple(range(1, (gate.max_reuse_run or 1) + 1)) if gate.max_reuse_run else (1, 2)
+    samples = _samples(traces, ages)
+    if not samples:
+        raise DataError("the traces hold no frame after an object's first frame")
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    params = [p for m in (gate.template, gate.matching, gate.gate) for p in m.parameters()]
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
+    gate.train()
+    history, running = [], []
+    try:
+        for step in range(1, steps + 1):
+            p, target = _batch(gate, traces, rng.sample(samples, min(batch_size, len(samples))))
+            loss = (p - target).pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            running.append(float(loss.detach()))
+            if step % log_every == 0 or step == steps:
+                history.append(sum(running) / len(running))
+                if log is not None:
+                    log(step, history[-1])
+                running = []
+    finally:
+        gate.eval()
+    return history
+
+
+@torch.no_grad()
+def gate_calibration(
+    model: VOSModel,
+    traces: Sequence[SequenceTrace],
+    taus: Sequence[float] = (0.9, 0.8, 0.7, 0.5, 0.3),
+    ages: Sequence[int] = (1,),
+) -> list[dict[str, float]]:
+    """Per ``tau``: the share of frames the gate reuses and the IoU copying loses there.
+
+    Returns:
+        One row per ``tau``: ``reuse`` (share of samples with ``p_reuse > tau``),
+        ``iou_loss_reused`` (mean IoU lost against the full path on those samples),
+        ``iou_loss_all`` (that loss spread over all samples: the mean per-frame J drop).
+    """
+    gate = _copy_gate(model)
+    gate.eval()
+    samples = _samples(traces, ages)
+    ps, losses = [], []
+    for i in range(0, len(samples), 64):
+        chunk = samples[i : i + 64]
+        p, _ = _batch(gate, traces, chunk)
+        ps.append(p)
+        for s, obj_id, t, n in chunk:
+            obj = traces[s].objects[obj_id]
+            gt = obj.gt[t : t + 1].float()
+            lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(
+                obj.prob[t - n : t - n + 1].float(), gt
+            )
+            losses.append(float(lost))
+    p_all, loss_all = torch.cat(ps), torch.tensor(losses)
+    rows = []
+    for tau in taus:
+        reuse = p_all > tau
+        k = int(reuse.sum())
+        rows.append(
+            {
+                "tau": float(tau),
+                "reuse": k / max(1, len(samples)),
+                "iou_loss_reused": float(loss_all[reuse].mean()) if k else 0.0,
+                "iou_loss_all": float(loss_all[reuse].sum()) / max(1, len(samples)),
+            }
+        )
+    return rows
+
+
+# ----------------------------------------------------------------------------- recipe
+def train_from_config(
+    config: str | Path,
+    work_dir: str | Path | None = None,
+    options: dict[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Record traces and train a ``copy`` gate from a config; returns the exported weights.
+
+    Config keys: ``model`` (with the ReuseGate plugin), ``load_from_vosframe`` (the trained
+    base model), ``gate_traces = dict(data=DAVIS-layout folder of fully annotated training
+    sequences, short_side, steps, batch_size, lr, holdout, seed, precision, threads)``. Writes
+    ``vosframe_latest.pt`` (without the backbone's weights, as ``vosframe train``) and
+    ``calibration.json`` (:func:`gate_calibration` on the held-out sequences) to
+    ``work_dir`` (default ``work_dirs/<config name>``).
+
+    Raises:
+        ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``.
+    """
+    from vosframe.bench import open_davis
+    from vosframe.builder import build_model, load_config
+    from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
+
+    torch.set_flush_denormal(True)
+    cfg = load_config(str(config))
+    if options:
+        cfg.merge_from_dict(options)
+    spec = dict(cfg.get("gate_traces") or {})
+    if "data" not in spec or not cfg.get("load_from_vosframe"):
+        raise ConfigError(
+            f"{config}: training the gate on traces needs gate_traces=dict(data=FOLDER, ...) "
+            "and load_from_vosframe=BASE_WEIGHTS in the config"
+        )
+    if spec.get("threads"):  # the result depends on it (float summation order)
+        torch.set_num_threads(int(spec["threads"]))
+    torch.manual_seed(int(spec.get("seed", 0)))  # the gate's initial weights
+    model = build_model(cfg.model.to_dict())
+    load_checkpoint(model, cfg.load_from_vosframe, strict=False)
+    _copy_gate(model)
+    out = Path(work_dir or cfg.get("work_dir") or Path("work_dirs") / Path(str(config)).stem)
+    out.mkdir(parents=True, exist_ok=True)
+    data = open_davis(spec["data"], spec.get("sequences"))
+    precision = spec.get("precision", "auto")
+    traces = record_traces(
+        model,
+        data,
+        progress=lambda n: log(f"recorded {n}"),
+        short_side=spec.get("short_side"),
+        precision=precision,
+    )
+    train, held = split_traces(traces, float(spec.get("holdout", 0.2)))
+    history = train_gate_on_traces(
+        model,
+        train,
+        steps=int(spec.get("steps", 1500)),
+        batch_size=int(spec.get("batch_size", 16)),
+        lr=float(spec.get("lr", 1e-3)),
+        seed=int(spec.get("seed", 0)),
+        log=lambda step, loss: log(f"step {step} loss {loss:.4f}"),
+    )
+    report = {
+        "held_out": [t.name for t in held],
+        "loss_history": history,
+        "calibration": {f"age_{n}": gate_calibration(model, held, ages=(n,)) for n in (1, 2)}
+        if held
+        else {},
+    }
+    tmp = out / "calibration.json.tmp"
+    tmp.write_text(json.dumps(report, indent=1))
+    os.replace(tmp, out / "calibration.json")
+    meta = {"config_file": str(config), "config": cfg.model.to_dict(), "gate_traces": spec}
+    return save_checkpoint(
+        model, out / "vosframe_latest.pt", meta=meta, exclude_prefixes=("feature_extractor.",)
+    )

@@ -1,0 +1,242 @@
+"""The ``copy`` gate's fast path (the previous output returned as it was), the object cue
+and training the gate on inference traces (issue 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from toys import ToyMemory, ToyOnline, toy_clip
+
+from vosframe.bench import open_davis
+from vosframe.core.errors import ConfigError, DataError
+from vosframe.data.masks import write_mask
+from vosframe.plugins.reuse_gate import ReuseGate
+from vosframe.plugins.reuse_gate import traces as gate_traces
+from vosframe.plugins.reuse_gate.modules import change_cue, image_change_cue, pool_image
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+COPY = dict(variant="copy", motion_cue=True, object_cue=True, gate_norm=False)
+
+
+def _toy(cls=ToyOnline, **kw):
+    torch.manual_seed(1)
+    model = cls()
+    return model, model.attach_plugin(ReuseGate(**{**COPY, **kw}))
+
+
+# ---------------------------------------------------------------------------- copy path
+def test_all_copied_frames_return_the_previous_output_as_it_was():
+    frames, label0 = toy_clip(6)
+    model, gate = _toy(tau=0.0)  # every object copies after its first frame
+    session = model.new_session(precision="fp32")
+    first = session.step(frames[0], masks=label0)
+    second = session.step(frames[1])
+    assert {r.path for r in second.paths.values()} == {"alt"}
+    np.testing.assert_array_equal(second.labels, first.labels)  # the given masks, exactly
+    third = session.step(frames[2])
+    np.testing.assert_array_equal(third.labels, second.labels)
+    for obj_id in second.probs:
+        assert torch.equal(third.probs[obj_id], second.probs[obj_id])
+    third.labels[:] = 0  # results are the caller's: editing one does not leak into the next
+    third.probs[3].zero_()
+    fourth = session.step(frames[3])
+    np.testing.assert_array_equal(fourth.labels, second.labels)
+    assert torch.equal(fourth.probs[3], second.probs[3])
+
+
+def test_the_copy_path_matches_aggregating_the_copied_masks():
+    """The repeated output is what the general path gives for the same copied masks."""
+    frames, label0 = toy_clip(4)
+    model, gate = _toy(tau=0.0)
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    gate.tau = 1.0
+    computed = session.step(frames[1])  # a full frame: the model's own masks
+    gate.tau = 0.0
+    copied = session.step(frames[2])
+    np.testing.assert_array_equal(copied.labels, computed.labels)
+    for obj_id, p in computed.probs.items():
+        assert torch.equal(copied.probs[obj_id], p)
+
+
+def test_removed_and_added_objects_are_not_repeated():
+    frames, label0 = toy_clip(6)
+    model, gate = _toy(tau=0.0)
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    session.step(frames[1])
+    session.remove(7)
+    after = session.step(frames[2])
+    assert list(after.probs) == [3] and 7 not in after.labels
+    new = np.zeros_like(label0)
+    new[40:46, 50:60] = 9
+    session.step(frames[3], masks=new)
+    later = session.step(frames[4])
+    assert set(later.probs) == {3, 9} and (later.labels == 9).any()
+
+
+def test_mixed_frames_aggregate_as_before():
+    """One object copied and one computed: the general path (no repeated output)."""
+    frames, label0 = toy_clip(4)
+    model, gate = _toy(ToyMemory, tau=0.0)
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    session.step(frames[1])
+    gate.max_reuse_run = 1
+    session.objects[7].plugins[gate.key].run = 0  # object 3 must compute, object 7 copies
+    out = session.step(frames[2])
+    assert {i: r.path for i, r in out.paths.items()} == {3: "full", 7: "alt"}
+
+
+# ---------------------------------------------------------------------------- object cue
+def test_object_cue_is_relative_to_the_object_size():
+    f = torch.zeros(1, 4, 8, 8)
+    last = f.clone()
+    last[..., :4, :] = 1.0  # the top half changed
+    prob = torch.zeros(2, 1, 8, 8)
+    prob[0, :, 1:3, 1:3] = 1.0  # small object inside the change
+    prob[1, :, :, :] = 1.0  # the whole frame
+    cue = change_cue(f, last.expand(2, -1, -1, -1), prob, object_stats=True)
+    assert cue.shape == (2, 5, 8, 8)
+    assert torch.all(cue[:, 2:] == cue[:, 2:, :1, :1])  # scalars as constant maps
+    assert cue[0, 2, 0, 0] > cue[1, 2, 0, 0]  # the small object changed more, per cell
+    assert cue[0, 4, 0, 0] < cue[1, 4, 0, 0]  # and is smaller
+    still = change_cue(f, f.expand(2, -1, -1, -1), prob, object_stats=True)
+    assert torch.all(still[:, :4] == 0)
+
+
+def test_object_and_pixel_cues_need_the_motion_cue():
+    for cue in ("object_cue", "pixel_cue"):
+        with pytest.raises(ConfigError, match="object_cue and pixel_cue need motion_cue"):
+            ReuseGate(variant="copy", **{cue: True})
+
+
+def test_pixel_cue_sees_a_moved_boundary():
+    image = torch.zeros(1, 3, 32, 32)
+    image[..., 8:16, 8:16] = 1.0
+    moved = torch.roll(image, 4, dims=-1)
+    prob = torch.zeros(2, 1, 32, 32)
+    prob[0, :, 8:16, 8:16] = 1.0  # the square that moved
+    prob[1, :, 24:30, 24:30] = 1.0  # elsewhere: nothing changed around it
+    cue = image_change_cue(pool_image(moved), pool_image(image).expand(2, -1, -1, -1), prob)
+    assert cue.shape == (2, 2, 1, 1)
+    assert torch.all(cue[0] > cue[1] + 2.0)
+    assert torch.allclose(cue[1], torch.log(torch.tensor(1e-3)))  # log(1e-3 + 0)
+
+
+def test_pixel_cue_gate_runs_and_is_trained_on_traces_only():
+    frames, label0 = toy_clip(4)
+    model, gate = _toy(tau=0.0, pixel_cue=True)
+    assert gate.cue_channels == 7 and gate.gate.cue_channels == 7
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    assert {r.path for r in session.step(frames[1]).paths.values()} == {"alt"}
+    assert session.objects[3].plugins[gate.key].image.shape == (1, 3, 12, 16)
+    with pytest.raises(ConfigError, match="vosframe train-gate"):
+        gate.init_train_sample(model, None, torch.zeros(1, 1, 48, 64), None)
+
+
+# ---------------------------------------------------------------------------- traces
+def _toy_davis(root: Path, names=("a", "b"), n: int = 6) -> Path:
+    """Fully annotated toy sequences in the DAVIS layout (the squares of ``toy_clip``)."""
+    for s, name in enumerate(names):
+        frames, label0 = toy_clip(n, seed=s)
+        (root / "JPEGImages" / name).mkdir(parents=True)
+        (root / "Annotations" / name).mkdir(parents=True)
+        for t, frame in enumerate(frames):
+            cv2.imwrite(str(root / "JPEGImages" / name / f"{t:05d}.jpg"), frame[..., ::-1])
+            labels = np.roll(label0, 2 * t, axis=1)  # the squares move 2 px per frame
+            write_mask(root / "Annotations" / name / f"{t:05d}.png", labels)
+    return root
+
+
+@pytest.fixture(scope="module")
+def toy_traces(tmp_path_factory):
+    model, _ = _toy(pixel_cue=True)
+    data = open_davis(_toy_davis(tmp_path_factory.mktemp("davis")))
+    return model, gate_traces.record_traces(model, data, precision="fp32"), data
+
+
+def test_traces_hold_what_inference_gives(toy_traces):
+    model, traces, data = toy_traces
+    assert [t.name for t in traces] == ["a", "b"]
+    tr = traces[0]
+    assert tr.features.shape[0] == 6 and set(tr.objects) == {3, 7}
+    obj = tr.objects[3]
+    assert obj.gt.shape == obj.prob.shape == (6, 1, 48, 64)
+    assert obj.gt[0].sum() == 144 and obj.score is not None and obj.score.shape[0] == 6
+    assert tr.images is not None and tr.images.shape == (6, 3, 12, 16)
+    seq = next(iter(data))
+    session = model.new_session(precision="fp32")  # the recorded masks are the session's
+    results = list(session.propagate(seq.frames(), masks=seq.read_mask(0)))
+    assert torch.allclose(obj.prob[4, 0].float(), results[4].probs[3], atol=1e-3)
+
+
+def test_training_on_traces_learns_the_target_and_keeps_the_base(toy_traces):
+    model, traces, data = toy_traces
+    base = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith("plugins")}
+    gate_before = [p.clone() for p in model.path_plugin.gate.parameters()]
+    hist = gate_traces.train_gate_on_traces(
+        model, traces, steps=40, batch_size=4, lr=3e-3, log_every=10
+    )
+    assert len(hist) == 4 and hist[-1] < hist[0]
+    assert any(
+        not torch.equal(a, b) for a, b in zip(gate_before, model.path_plugin.gate.parameters())
+    )
+    for k, v in model.state_dict().items():
+        if k in base:
+            assert torch.equal(v, base[k]), k
+    rows = gate_traces.gate_calibration(model, traces, taus=(0.9, 0.5, 0.1))
+    reuse = [r["reuse"] for r in rows]
+    assert reuse == sorted(reuse) and all(0 <= r <= 1 for r in reuse)
+
+
+def test_traces_need_a_copy_gate_and_full_annotations(tmp_path, toy_traces):
+    model, _ = _toy(variant="reuse", motion_cue=False, object_cue=False)
+    with pytest.raises(ConfigError, match="'copy' variant only"):
+        gate_traces.train_gate_on_traces(model, [], steps=1)
+    root = _toy_davis(tmp_path, names=("c",))
+    for t in range(1, 6):  # only the first frame's mask, as in a validation set
+        (root / "Annotations" / "c" / f"{t:05d}.png").unlink()
+    copy_model, _ = _toy()
+    with pytest.raises(DataError, match="frames \\[1, 2, 3, 4, 5\\] have no mask"):
+        gate_traces.record_traces(copy_model, open_davis(root), precision="fp32")
+
+
+# ---------------------------------------------------------------------------- gate_pool
+def test_gate_pool_runs_the_gate_on_a_coarser_grid():
+    frames, label0 = toy_clip(4)
+    model, gate = _toy(tau=0.0, gate_pool=2)
+    seen = []
+    gate.matching.register_forward_hook(lambda m, args, out: seen.append(tuple(out.shape[-2:])))
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    result = session.step(frames[1])
+    cut = gate.points["feature_cut"].stride
+    assert seen == [(-(-48 // (2 * cut)), -(-64 // (2 * cut)))]
+    assert {r.path for r in result.paths.values()} == {"alt"}
+    with pytest.raises(ConfigError, match="gate_pool must be >= 1"):
+        ReuseGate(gate_pool=0)
+
+
+def test_train_gate_command_explains_a_config_without_traces(capsys):
+    from vosframe.cli.main import main
+
+    config = Path(__file__).parents[2] / "configs" / "frtm_effnetlite0_davis16.py"
+    assert main(["train-gate", str(config), "--work-dir", "/nonexistent/never"]) == 1
+    err = capsys.readouterr().err
+    assert "gate_traces=dict(data=FOLDER" in err and "load_from_vosframe" in err
+
+
+def test_traces_can_be_recorded_at_the_inference_scale(toy_traces):
+    model, traces, data = toy_traces
+    up = gate_traces.record_traces(model, [next(iter(data))], short_side=96, precision="fp32")
+    obj = up[0].objects[3]
+    assert obj.gt.shape[-2:] == (96, 128) and obj.prob.shape[-2:] == (96, 128)
+    assert obj.gt[0].sum() == 4 * traces[0].objects[3].gt[0].sum()  # nearest, 2x per side
+    assert up[0].features.shape[-2:] == tuple(2 * s for s in traces[0].features.shape[-2:])

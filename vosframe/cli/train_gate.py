@@ -1,0 +1,35 @@
+"""``vosframe train-gate CONFIG [--work-dir DIR]``: train a ``copy`` reuse gate on traces of
+its frozen base model (:func:`vosframe.plugins.reuse_gate.traces.train_from_config`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from vosframe.cli.train import _parse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train-gate`` subcommand."""
+    p = sub.add_parser(
+        "train-gate",
+        help="train a copy reuse gate on inference traces of its frozen base model",
+    )
+    p.add_argument("config", help="config with model, load_from_vosframe and gate_traces")
+    p.add_argument("--work-dir", help="output folder (default work_dirs/<config name>)")
+    p.add_argument(
+        "--cfg-options",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override config entries, e.g. gate_traces.steps=100",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print where the exported checkpoint is."""
+    from vosframe.plugins.reuse_gate.traces import train_from_config
+
+    path = train_from_config(args.config, args.work_dir, _parse(args.cfg_options))
+    print(f"trained weights: {path}")
+    return 0
