@@ -1,6 +1,8 @@
-# G-FRTM: FRTM + the reuse gate, EfficientNet-Lite0, DAVIS-2016 train (240p) + synthetic clips.
+# The previous G-FRTM (shipped until the gate was trained on inference traces, see
+# configs/gfrtm_effnetlite0_davis16.py): the gate trained in the generic clip loop.
 # Train (starts from the shipped FRTM, which stays frozen; only the gate's modules learn):
-#   vosframe train configs/gfrtm_effnetlite0_davis16.py --work-dir work_dirs/gfrtm
+#   vosframe train configs/gfrtm_clip_effnetlite0_davis16.py --work-dir work_dirs/gfrtm_clip
+# Its weights are not shipped any more; its bench is benchmarks/results/gfrtm_clip_davis16val.
 #
 # Alternative path: "copy" (the object's last output mask). Measured on this 2-core CPU
 # (1 thread, 360p internal): a copied frame costs the backbone up to F_t (stride 8) and the
@@ -16,7 +18,7 @@
 # (max_reuse_run). Clips of consecutive frames (max_skip=1), as at inference.
 #
 # Measured (vosframe bench --model g-frtm, 10 DAVIS-16 val sequences, 1 thread; full output in
-# benchmarks/results/gfrtm_davis16val): tau 1 J&F 63.3 at 10.3 FPS; 0.7: -0.3, 1.00x, 5.5%
+# benchmarks/results/gfrtm_clip_davis16val): tau 1 J&F 63.3 at 10.3 FPS; 0.7: -0.3, 1.00x, 5.5%
 # reuse; 0.5: -1.2, 1.20x, 25%; 0.4: -2.4, 1.37x, 40%; 0.3: -3.2, 1.56x, 53%. A copied frame
 # costs 27 ms, a full frame 90 ms (84.6 without the gate). The gate is calibrated too
 # conservatively for tau = 0.7 (quality_scale 0.3 instead reused 67% at every tau, -4 J&F).

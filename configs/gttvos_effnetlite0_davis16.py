@@ -1,11 +1,10 @@
-# G-TTVOS (shipped as --model g-ttvos): TTVOS + the same ReuseGate plugin as G-FRTM, attached
-# through the skip points TTVOS declares (no TTVOS code in the plugin, no gate code in TTVOS).
-# "copy" variant: on a reused frame the object's previous mask is copied (no decoder, no
-# translator). TTVOS's decoder is so light that translating features saves little
-# (configs/gttvos_reuse_effnetlite0_davis16.py); copying skips everything after the gate.
-# Train (from the shipped TTVOS, frozen; only the gate learns):
-#   vosframe train configs/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos_copy
-_base_ = ["gttvos_reuse_effnetlite0_davis16.py"]
+# G-TTVOS (the shipped `g-ttvos`): TTVOS + the unchanged ReuseGate plugin (copy variant),
+# with the gate trained on TTVOS's inference traces, the G-FRTM recipe (see
+# configs/gfrtm_effnetlite0_davis16.py); the previous clip-loop recipe is
+# configs/gttvos_clip_effnetlite0_davis16.py. TTVOS runs at 240p, so the traces are
+# recorded at DAVIS-2016 train's own 240p. Train (only the gate learns; TTVOS stays frozen):
+#   vosframe train-gate configs/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos
+_base_ = ["ttvos_effnetlite0_davis16.py"]
 model = dict(
     plugins=[
         dict(
@@ -14,10 +13,24 @@ model = dict(
             variant="copy",
             gate_target="alt_quality",
             quality_scale=0.2,
-            train_reuse_prob=0.5,
+            motion_cue=True,
+            object_cue=True,
+            pixel_cue=True,
+            gate_pool=2,
+            gate_norm=False,
+            max_reuse_run=3,
             freeze_base=True,
         )
     ]
 )
-param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[4], gamma=0.1)]
-train_cfg = dict(by_epoch=True, max_epochs=5)
+load_from_vosframe = "vosframe/weights/ttvos_effnetlite0_davis16.pt"
+gate_traces = dict(
+    data="../shared/data/davis2016/train_240p",
+    steps=1500,
+    batch_size=16,
+    lr=1e-3,
+    holdout=0.2,
+    seed=0,
+    precision="auto",
+    threads=1,
+)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(
 def test_demo_runs_with_the_shipped_gfrtm(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    # measured 0.507 (bf16); untrained weights give ~0. The margin covers fp32-only CPUs.
+    # measured 0.591 (bf16, 72% reuse); untrained weights give ~0. The margin covers fp32-only CPUs.
     assert out["J&F"] > 0.4 and out["fps"] > 0 and 0 <= out["reuse_rate"] <= 1
     assert (tmp_path / "demo" / "overlay.mp4").stat().st_size > 0
     assert (tmp_path / "demo" / "gate_timeline.png").stat().st_size > 0

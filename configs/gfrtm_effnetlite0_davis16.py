@@ -1,0 +1,54 @@
+# G-FRTM: FRTM + the reuse gate (copy variant), EfficientNet-Lite0. The shipped `g-frtm`.
+#
+# Train (only the gate learns; FRTM is loaded from its shipped file and stays frozen, so
+# tau = 1 is exactly FRTM):
+#   vosframe train-gate configs/gfrtm_effnetlite0_davis16.py --work-dir work_dirs/gfrtm
+# It runs FRTM as a normal inference session over DAVIS-2016 train (240p frames resized to
+# 360p, the scale FRTM runs 480p videos at), keeps the trace
+# (F_t, output masks, scores, pooled frames, ground truth), and trains the gate on
+# (frame t, cache age n) pairs from it: the target says how much IoU copying the mask of
+# frame t - n loses against FRTM's own output at t (alt_quality, quality_scale). Every 5th
+# sequence is held out and the calibration on it is written to calibration.json.
+# See plugins/reuse_gate/traces.py for why (the clip loop's training-time FRTM is far
+# worse than at inference, which hid the frames where copying is safe) and
+# configs/gfrtm_clip_effnetlite0_davis16.py for the previous recipe.
+#
+# Alternative path: "copy" (the object's last output mask). When every object copies, the
+# session returns the previous frame's output as it was (no aggregation, resize, labels),
+# so a copied frame costs the backbone up to F_t (stride 8), the gate and the input resize.
+# The gate runs on F_t average-pooled to stride 16 (gate_pool=2), sees the change of F_t
+# since the object's last computed frame (motion_cue), relative to the object's size
+# (object_cue), and the change of the pixels around the object's boundary (pixel_cue).
+# An object is recomputed after 3 consecutive copied frames (max_reuse_run).
+_base_ = ["frtm_effnetlite0_davis16.py"]
+model = dict(
+    plugins=[
+        dict(
+            type="ReuseGate",
+            tau=0.7,
+            variant="copy",
+            reentry="R_t@4",
+            gate_target="alt_quality",
+            quality_scale=0.2,
+            motion_cue=True,
+            object_cue=True,
+            pixel_cue=True,
+            gate_pool=2,
+            gate_norm=False,
+            max_reuse_run=3,
+            freeze_base=True,  # tau = 1 stays exactly the shipped FRTM
+        )
+    ]
+)
+load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"
+gate_traces = dict(
+    data="../shared/data/davis2016/train_240p",
+    short_side=360,  # the scale FRTM runs 480p videos at (max_internal_size)
+    steps=1500,
+    batch_size=16,
+    lr=1e-3,
+    holdout=0.2,
+    seed=0,
+    precision="auto",
+    threads=1,  # the recorded traces and the training depend on the thread count
+)
