@@ -20,7 +20,7 @@
 # since the object's last computed frame (motion_cue), relative to the object's size
 # (object_cue), and the change of the pixels around the object's boundary (pixel_cue).
 # An object is recomputed after 3 consecutive copied frames (max_reuse_run).
-_base_ = ["frtm_effnetlite0_davis16.py"]
+_base_ = ["frtm_effnetlite0_davis16.py", "_base_/gate_traces/davis16_train.py"]
 model = dict(
     plugins=[
         dict(
@@ -41,14 +41,4 @@ model = dict(
     ]
 )
 load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"
-gate_traces = dict(
-    data="../shared/data/davis2016/train_240p",
-    short_side=360,  # the scale FRTM runs 480p videos at (max_internal_size)
-    steps=1500,
-    batch_size=16,
-    lr=1e-3,
-    holdout=0.2,
-    seed=0,
-    precision="auto",
-    threads=1,  # the recorded traces and the training depend on the thread count
-)
+gate_traces = dict(short_side=360)  # the scale FRTM runs 480p videos at (max_internal_size)

@@ -4,7 +4,7 @@
 # configs/gttvos_clip_effnetlite0_davis16.py. TTVOS runs at 240p, so the traces are
 # recorded at DAVIS-2016 train's own 240p. Train (only the gate learns; TTVOS stays frozen):
 #   vosframe train-gate configs/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos
-_base_ = ["ttvos_effnetlite0_davis16.py"]
+_base_ = ["ttvos_effnetlite0_davis16.py", "_base_/gate_traces/davis16_train.py"]
 model = dict(
     plugins=[
         dict(
@@ -24,13 +24,3 @@ model = dict(
     ]
 )
 load_from_vosframe = "vosframe/weights/ttvos_effnetlite0_davis16.pt"
-gate_traces = dict(
-    data="../shared/data/davis2016/train_240p",
-    steps=1500,
-    batch_size=16,
-    lr=1e-3,
-    holdout=0.2,
-    seed=0,
-    precision="auto",
-    threads=1,
-)
