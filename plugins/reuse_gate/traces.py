@@ -394,6 +394,9 @@ def train_from_config(
     ``calibration.json`` (:func:`gate_calibration` on the held-out sequences) to
     ``work_dir`` (default ``work_dirs/<config name>``).
 
+    ``gate_traces.threads`` sets torch's (process-wide) thread count: the traces and the
+    training depend on it; with it and ``seed`` the result is bit-reproducible.
+
     Raises:
         ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``.
     """
