@@ -55,10 +55,11 @@ def test_the_copy_path_matches_aggregating_the_copied_masks():
     model, gate = _toy(tau=0.0)
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)
-    gate.tau = 1.0
+    gate.force = "full"
     computed = session.step(frames[1])  # a full frame: the model's own masks
-    gate.tau = 0.0
+    gate.force = None
     copied = session.step(frames[2])
+    assert {r.path for r in copied.paths.values()} == {"alt"}
     np.testing.assert_array_equal(copied.labels, computed.labels)
     for obj_id, p in computed.probs.items():
         assert torch.equal(copied.probs[obj_id], p)
@@ -240,3 +241,17 @@ def test_traces_can_be_recorded_at_the_inference_scale(toy_traces):
     assert obj.gt.shape[-2:] == (96, 128) and obj.prob.shape[-2:] == (96, 128)
     assert obj.gt[0].sum() == 4 * traces[0].objects[3].gt[0].sum()  # nearest, 2x per side
     assert up[0].features.shape[-2:] == tuple(2 * s for s in traces[0].features.shape[-2:])
+
+
+def test_an_off_gate_keeps_no_cue_caches_and_recovers_when_turned_on():
+    frames, label0 = toy_clip(6)
+    model, gate = _toy(tau=1.0, pixel_cue=True)
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    session.step(frames[1])
+    st = session.objects[3].plugins[gate.key]
+    assert st.feature is None and st.image is None  # nothing pooled while off
+    gate.tau = 0.0
+    assert {r.path for r in session.step(frames[2]).paths.values()} == {"full"}  # not ready
+    assert st.feature is not None and st.image is not None
+    assert {r.path for r in session.step(frames[3]).paths.values()} == {"alt"}
