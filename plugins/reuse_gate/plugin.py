@@ -81,7 +81,6 @@ from .modules import (
     RefineTranslator,
     TemplateGenerator,
     downsample_mask,
-    pool_image,
     probs_to_logits,
 )
 from .state import GateObjectState
@@ -326,7 +325,7 @@ class ReuseGate(GateInputs, ModelPlugin):
     # ------------------------------------------------------------------ inference
     def init_object(self, frame: FrameState, obj: ObjectState, mask: torch.Tensor) -> Any:
         """Template from the first frame; ``S_{t-n}`` before the first full frame."""
-        cut = self.cut_feature(frame.features)
+        cut = self.frame_cut(frame)
         template = self.template(cut, downsample_mask(mask.float(), cut.shape[-2:]))
         score = obj.last_score
         if self.points["previous"].source == "score":
@@ -340,7 +339,7 @@ class ReuseGate(GateInputs, ModelPlugin):
             template,
             score,
             feature=cut if self.motion_cue else None,
-            image=pool_image(frame.image) if self.pixel_cue else None,
+            image=self.frame_image(frame) if self.pixel_cue else None,
         )
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
@@ -353,7 +352,7 @@ class ReuseGate(GateInputs, ModelPlugin):
             return decision
         objs = [objects[i] for i in idx]
         states = [self._state(o) for o in objs]
-        cut = self.cut_feature(frame.features)
+        cut = self.frame_cut(frame)
         by_score = self.points["previous"].source == "score"
         translates = self.variant in TRANSLATES
         # _ready guarantees these exist for every object that needs them
@@ -371,7 +370,7 @@ class ReuseGate(GateInputs, ModelPlugin):
                 cut,
                 torch.cat([s.feature for s in states]),
                 torch.cat([o.last_prob for o in objs]),
-                pool_image(frame.image) if self.pixel_cue else None,
+                self.frame_image(frame) if self.pixel_cue else None,
                 torch.cat([s.image for s in states]) if self.pixel_cue else None,
             )
         else:
@@ -437,8 +436,8 @@ class ReuseGate(GateInputs, ModelPlugin):
         again after its first full frame with the gate on.
         """
         full = "full" in paths and (self.force is not None or self.tau < 1.0)
-        cut = self.cut_feature(frame.features) if full and self.motion_cue else None
-        image = pool_image(frame.image) if full and self.pixel_cue else None
+        cut = self.frame_cut(frame) if full and self.motion_cue else None
+        image = self.frame_image(frame) if full and self.pixel_cue else None
         for obj, path in zip(objects, paths):
             st = self._state(obj)
             if st is None:

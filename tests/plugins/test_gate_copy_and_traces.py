@@ -255,3 +255,11 @@ def test_an_off_gate_keeps_no_cue_caches_and_recovers_when_turned_on():
     assert {r.path for r in session.step(frames[2]).paths.values()} == {"full"}  # not ready
     assert st.feature is not None and st.image is not None
     assert {r.path for r in session.step(frames[3]).paths.values()} == {"alt"}
+
+
+def test_dilate_is_max_pool():
+    from vosframe.plugins.reuse_gate.modules import dilate
+
+    x = torch.rand(2, 1, 9, 14)
+    for k in (3, 5):
+        assert torch.equal(dilate(x, k), torch.nn.functional.max_pool2d(x, k, 1, k // 2))

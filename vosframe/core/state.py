@@ -64,11 +64,14 @@ class FrameState:
         index: Frame index within the session (0 for the first stepped frame).
         image: The preprocessed image ``(1, 3, H, W)`` in ``[0, 1]`` at internal size.
         features: Features computed so far (grows when the full path resumes extraction).
+        scratch: Values a plugin derives from the frame once and reads again within the
+            same frame (key them by the plugin's ``key``); dropped with the frame.
     """
 
     index: int
     image: torch.Tensor
     features: Features
+    scratch: dict[Any, Any] = attrs.field(factory=dict)
 
 
 @attrs.define
