@@ -25,7 +25,11 @@ exactly what it sees at inference instead:
 
 Approximations: the trace's full path at ``t`` comes from a run that computed every frame
 (at inference, reused frames skip the localizer's updates); a copied mask is the last
-*output*, which after a reused frame equals the last computed one, as here.
+*output*, which after a reused frame equals the last computed one, as here. The object's
+first frame has no localizer score, so the trace repeats the second frame's there; at
+inference a ``"score"`` previous point starts from the first mask instead (see
+:meth:`ReuseGate.init_object`). This touches only samples whose cache is the first frame
+(about 1 in 30 on DAVIS).
 """
 
 from __future__ import annotations
