@@ -16,8 +16,8 @@ from .modules import change_cue, downsample_mask, image_change_cue, pool_image, 
 class GateInputs:
     """Mixin of :class:`~vosframe.plugins.reuse_gate.plugin.ReuseGate`: its input helpers.
 
-    Uses the plugin's ``points`` (the matched skip points), ``gate_pool``, ``motion_cue``
-    and ``object_cue``.
+    Uses the plugin's ``key``, ``points`` (the matched skip points), ``gate_pool`` and its
+    cue switches (``motion_cue``, ``object_cue``, ``pixel_cue``).
     """
 
     key: str

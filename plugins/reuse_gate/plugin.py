@@ -134,8 +134,8 @@ class ReuseGate(GateInputs, ModelPlugin):
             its last mask) as two extra input channels next to ``D_t``. Not in the paper.
         gate_pool: Average-pool F_t by this factor before the gate's modules (template,
             matching, cue, delta), so the gate runs on a coarser grid: at 360p the matching
-            module costs ~4.9 ms on the stride-8 grid of EfficientNet-Lite0 and about a
-            quarter of that with ``gate_pool=2``. 1 (default): the paper's grid.
+            module costs ~4.9 ms on the stride-8 grid of EfficientNet-Lite0 and ~1.5 ms
+            with ``gate_pool=2``. 1 (default): the paper's grid.
         pixel_cue: With ``motion_cue``: two more cue channels, how much the frame's pixels
             changed in a band around the object's last mask since its last computed frame
             (:func:`~vosframe.plugins.reuse_gate.modules.image_change_cue`). Not in the
