@@ -16,29 +16,8 @@
 # Alternative path: "copy" (the object's last output mask). When every object copies, the
 # session returns the previous frame's output as it was (no aggregation, resize, labels),
 # so a copied frame costs the backbone up to F_t (stride 8), the gate and the input resize.
-# The gate runs on F_t average-pooled to stride 16 (gate_pool=2), sees the change of F_t
-# since the object's last computed frame (motion_cue), relative to the object's size
-# (object_cue), and the change of the pixels around the object's boundary (pixel_cue).
-# An object is recomputed after 3 consecutive copied frames (max_reuse_run).
-_base_ = ["frtm_effnetlite0_davis16.py", "_base_/gate_traces/davis16_train.py"]
-model = dict(
-    plugins=[
-        dict(
-            type="ReuseGate",
-            tau=0.7,
-            variant="copy",
-            reentry="R_t@4",
-            gate_target="alt_quality",
-            quality_scale=0.2,
-            motion_cue=True,
-            object_cue=True,
-            pixel_cue=True,
-            gate_pool=2,
-            gate_norm=False,
-            max_reuse_run=3,
-            freeze_base=True,  # tau = 1 stays exactly the shipped FRTM
-        )
-    ]
-)
+# The gate and its training settings are configs/_base_/plugins/copy_gate_traces.py.
+_base_ = ["frtm_effnetlite0_davis16.py", "_base_/plugins/copy_gate_traces.py"]
+model = dict(plugins=[{{_base_.copy_gate}}])
 load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"
 gate_traces = dict(short_side=360)  # the scale FRTM runs 480p videos at (max_internal_size)

@@ -249,6 +249,11 @@ class ReuseGate(GateInputs, ModelPlugin):
         """True if some object may take the alternative path."""
         return self.force == "alt" or (self.force is None and self.tau < 1.0)
 
+    @property
+    def runs(self) -> bool:
+        """True if the gate runs on tracked frames (``tau < 1``, or a forced path)."""
+        return self.force is not None or self.tau < 1.0
+
     @property  # type: ignore[override]
     def needs_init_outputs(self) -> bool:
         """Full-path outputs on first frames: only if features are reused at all."""
@@ -345,7 +350,7 @@ class ReuseGate(GateInputs, ModelPlugin):
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
         """Run the gate (batched over ready objects): True = alternative path."""
         decision = [False] * len(objects)
-        if self.force is None and self.tau >= 1.0:  # the gate is off: exactly the base model
+        if not self.runs:  # the gate is off: exactly the base model
             return decision
         idx = [i for i, o in enumerate(objects) if self._ready(o)]
         if not idx:
@@ -435,7 +440,7 @@ class ReuseGate(GateInputs, ModelPlugin):
         instead of refreshed (pooling them costs ~1 ms a frame): an object becomes ready
         again after its first full frame with the gate on.
         """
-        full = "full" in paths and (self.force is not None or self.tau < 1.0)
+        full = "full" in paths and self.runs
         cut = self.frame_cut(frame) if full and self.motion_cue else None
         image = self.frame_image(frame) if full and self.pixel_cue else None
         for obj, path in zip(objects, paths):

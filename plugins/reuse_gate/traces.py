@@ -48,7 +48,6 @@ import torch
 import torch.nn.functional as F
 
 from vosframe.core.errors import ConfigError, DataError
-from vosframe.core.inputs import frame_to_tensor
 
 from .modules import GateFunction, downsample_mask, pool_image
 from .training import alt_quality_target, mask_iou
@@ -170,15 +169,11 @@ def record_sequence(
             frame = _rescale(frame, short_side)
             labels = _rescale(seq.read_mask(i), short_side, nearest=True)
             session.step(frame, given.get(i))
-            image = frame_to_tensor(frame).to(session.device)
-            size = session.internal_size(*image.shape[-2:])
-            image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
-            with torch.no_grad(), session.autocast():
-                if session.precision == "bf16":
-                    image = image.contiguous(memory_format=torch.channels_last)
-                f = model.feature_extractor(image, up_to=cut)[cut]
-            feats.append(f.detach().cpu().contiguous())
-            images.append(pool_image(image).cpu().half())
+            seen = session.last_frame  # what the model computed on this frame
+            assert seen is not None
+            size = tuple(seen.image.shape[-2:])
+            feats.append(seen.features[cut].detach().cpu().contiguous())
+            images.append(pool_image(seen.image).cpu().half())
             ids = session.object_ids
             gt = _label_masks(labels, ids, size)
             for k, obj_id in enumerate(ids):
@@ -305,7 +300,7 @@ def train_gate_on_traces(
     """
     gate = _copy_gate(model)
     if ages is None:
-        ages = tuple(range(1, (gate.max_reuse_run or 1) + 1)) if gate.max_reuse_run else (1, 2)
+        ages = tuple(range(1, gate.max_reuse_run + 1)) if gate.max_reuse_run else (1, 2)
     samples = _samples(traces, ages)
     if not samples:
         raise DataError("the traces hold no frame after an object's first frame")

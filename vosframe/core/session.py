@@ -76,8 +76,13 @@ class Session:
         flush_denormal: Flush denormal floats to zero on the CPU (a process-wide flag
             of the calling thread; denormals slow CPU convolutions down 20-50x).
 
+    Attributes:
+        last_frame: The last stepped frame as the model saw it (``FrameState``: image and
+            features at internal size), for tools that record what the model computed;
+            replaced by every step.
+
     Per-session memory is bounded when the localizer's state is bounded: the session keeps
-    only per-object state and counters, never past frames or outputs.
+    per-object state, counters and the last frame and output, never older frames.
     """
 
     def __init__(
@@ -115,6 +120,8 @@ class Session:
         # given masks), which a frame whose output is unchanged (every object kept its
         # mask) returns again. Only kept when a plugin decides paths.
         self._last_output: StepResult | None = None
+        # The last frame as the model saw it (image and features at internal size).
+        self.last_frame: FrameState | None = None
 
     # ------------------------------------------------------------------ objects
     @property
@@ -138,16 +145,14 @@ class Session:
         self._last_output = None
 
     # ------------------------------------------------------------------ stepping
-    def internal_size(self, h: int, w: int) -> tuple[int, int]:
-        """The size ``(h, w)`` frames of size ``h x w`` are processed at."""
+    def _internal_size(self, h: int, w: int) -> tuple[int, int]:
         m = self.max_internal_size
         if m is None or min(h, w) <= m:
             return h, w
         s = m / min(h, w)
         return max(1, round(h * s)), max(1, round(w * s))
 
-    def autocast(self) -> contextlib.AbstractContextManager:
-        """The session's precision as a context (bf16 autocast, or nothing for fp32)."""
+    def _autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
@@ -182,7 +187,7 @@ class Session:
                 "no objects to segment: the first frame of a session needs masks "
                 "(session.step(frame, masks=label_map)). Fix: pass the first-frame mask."
             )
-        ih, iw = self.internal_size(h, w)
+        ih, iw = self._internal_size(h, w)
         image = image.to(self.device)
         if (ih, iw) != (h, w):
             image = F.interpolate(image, size=(ih, iw), mode="bilinear", align_corners=False)
@@ -197,9 +202,10 @@ class Session:
         if self.precision == "bf16":
             image = image.contiguous(memory_format=torch.channels_last)
         frame_state = FrameState(self.frame_index, image, Features({}, (ih, iw)))
-        with torch.no_grad(), self.autocast():
+        with torch.no_grad(), self._autocast():
             out = self.engine.run(frame_state, tracked, new)
         self.objects = {o.obj_id: o for o in out.objects}
+        self.last_frame = frame_state
         if out.unchanged and self._last_output is not None:
             result = self._repeat(self._last_output, out.records)
         else:
