@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -177,13 +178,16 @@ def _tau_key(tau: float | None) -> str:
 
 @contextlib.contextmanager
 def _threads(n: int | None) -> Iterator[None]:
-    old = torch.get_num_threads()
+    """Torch's and OpenCV's thread counts (the session resizes frames with OpenCV)."""
+    old, old_cv = torch.get_num_threads(), cv2.getNumThreads()
     if n:
         torch.set_num_threads(n)
+        cv2.setNumThreads(n)
     try:
         yield
     finally:
         torch.set_num_threads(old)
+        cv2.setNumThreads(old_cv)
 
 
 def _resolve_taus(model: VOSModel, taus: Sequence[float] | None) -> tuple[list, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from toys import SchedulePlugin, ToyOnline, ToyTemplate, toy_clip
 
 from vosframe import InputError, UnknownObjectError
@@ -127,3 +128,15 @@ def test_class_argmax_matches_torch_argmax_including_ties():
     assert torch.equal(class_argmax(p), p.argmax(0))
     q = torch.round(p * 3) / 3  # many ties
     assert torch.equal(class_argmax(q), q.argmax(0))
+
+
+@pytest.mark.parametrize("size", [(37, 53), (90, 131)])
+def test_resize_frame_matches_bilinear_interpolation(size):
+    """The session's OpenCV frame resize computes F.interpolate's bilinear values."""
+    from vosframe.core.inputs import resize_frame
+
+    image = torch.rand(1, 3, 61, 87, generator=torch.Generator().manual_seed(0))
+    ref = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+    out = resize_frame(image, size)
+    assert out.shape == ref.shape
+    assert (out - ref).abs().max() < 1e-4

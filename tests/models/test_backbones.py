@@ -374,3 +374,42 @@ def test_lite0_bf16_fuses_relu6_into_the_convolution_exactly(lite0, image, monke
         calls.clear()
         model(image)
     assert not calls
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_lite0_inference_prepadding_is_exact(lite0, bf16):
+    """Without autograd, strided blocks pad the narrow expansion input and zero the border
+    instead of padding the expanded map: the features are bit-identical to F.pad's."""
+    # odd and even sizes: TensorFlow's SAME padding differs between them
+    for h, w in ((64, 96), (67, 101)):
+        x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(h))
+        model = lite0
+        if bf16:
+            model = EfficientNetLite0(max_stride=32).to(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.no_grad():
+                fast = model(x)
+            with torch.enable_grad():  # autograd on: the reference F.pad path
+                ref = model(x)
+        assert ref.keys() == fast.keys()
+        for s in ref:
+            assert ref[s].shape == fast[s].shape, s
+            assert torch.equal(ref[s], fast[s]), (h, w, s)
+
+
+def test_lite0_folded_weight_cache_follows_weight_changes(image):
+    """The cached conv+BN folding is recomputed after in-place writes and loads."""
+    model = EfficientNetLite0(max_stride=8)
+    fresh = EfficientNetLite0(max_stride=8, pretrained=False)
+    with torch.no_grad():
+        before = model(image)[8]
+        for name, buf in model.named_buffers():
+            if name.endswith("running_mean"):
+                buf.add_(0.1)  # in place: the cache must notice
+        changed = model(image)[8]
+        fresh.load_state_dict(model.state_dict())  # a model that never cached anything
+        assert not torch.equal(before, changed)
+        assert torch.equal(changed, fresh(image)[8])
+        model.load_state_dict(EfficientNetLite0(max_stride=8).state_dict())
+        assert torch.equal(model(image)[8], before)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from vosframe.core.aggregation import class_argmax
 from vosframe.core.engine import FrameEngine, NewObject
 from vosframe.core.errors import InputError, UnknownObjectError
-from vosframe.core.inputs import FrameLike, MaskLike, frame_to_tensor, masks_to_dict
+from vosframe.core.inputs import FrameLike, MaskLike, frame_to_tensor, masks_to_dict, resize_frame
 from vosframe.core.model import VOSModel
 from vosframe.core.state import Features, FrameState, ObjectState, ObjectStats, PathRecord
 
@@ -190,7 +190,7 @@ class Session:
         ih, iw = self._internal_size(h, w)
         image = image.to(self.device)
         if (ih, iw) != (h, w):
-            image = F.interpolate(image, size=(ih, iw), mode="bilinear", align_corners=False)
+            image = resize_frame(image, (ih, iw))
         new = []
         for obj_id, m in given.items():
             self.objects.pop(obj_id, None)
