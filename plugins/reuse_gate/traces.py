@@ -86,12 +86,14 @@ class SequenceTrace:
         objects: Object traces keyed by id.
         images: ``(T, 3, h4, w4)`` float16 frames pooled by
             :func:`~vosframe.plugins.reuse_gate.modules.pool_image` (for ``pixel_cue``).
+        frame_step: The sequence was recorded on every ``frame_step``-th frame.
     """
 
     name: str
     features: torch.Tensor
     objects: dict[int, ObjectTrace]
     images: torch.Tensor | None = None
+    frame_step: int = 1
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -135,7 +137,11 @@ def _rescale(array: np.ndarray, short_side: int | None, nearest: bool = False) -
 
 
 def record_sequence(
-    model: VOSModel, seq: VideoSequence, short_side: int | None = None, **session_options: Any
+    model: VOSModel,
+    seq: VideoSequence,
+    short_side: int | None = None,
+    frame_step: int = 1,
+    **session_options: Any,
 ) -> SequenceTrace:
     """Run the base model (gate off) on one fully annotated sequence and keep its trace.
 
@@ -151,7 +157,10 @@ def record_sequence(
         DataError: A frame of the sequence has no ground-truth mask.
     """
     gate = _copy_gate(model)
-    missing = [i for i in range(len(seq)) if not seq.has_mask(i)]
+    if frame_step < 1:
+        raise ConfigError(f"frame_step must be >= 1, got {frame_step}")
+    kept = range(0, len(seq), frame_step)
+    missing = [i for i in kept if not seq.has_mask(i)]
     if missing:
         raise DataError(
             f"sequence {seq.name}: frames {missing[:5]} have no mask; traces need the ground "
@@ -165,8 +174,8 @@ def record_sequence(
         feats, images, gts, probs, scores = [], [], {}, {}, {}
         starts: dict[int, int] = {}
         given = {i: _rescale(m, short_side, nearest=True) for i, m in seq.given_masks().items()}
-        for i, frame in enumerate(seq.frames()):
-            frame = _rescale(frame, short_side)
+        for i in kept:
+            frame = _rescale(seq.read_frame(i), short_side)
             labels = _rescale(seq.read_mask(i), short_side, nearest=True)
             session.step(frame, given.get(i))
             seen = session.last_frame  # what the model computed on this frame
@@ -178,7 +187,7 @@ def record_sequence(
             gt = _label_masks(labels, ids, size)
             for k, obj_id in enumerate(ids):
                 o = session.objects[obj_id]
-                starts.setdefault(obj_id, i)
+                starts.setdefault(obj_id, len(feats) - 1)
                 gts.setdefault(obj_id, []).append(gt[k : k + 1])
                 probs.setdefault(obj_id, []).append(o.last_prob.detach().cpu().half())
                 if o.last_score is not None:
@@ -195,7 +204,7 @@ def record_sequence(
         )
         for obj_id in starts
     }
-    return SequenceTrace(seq.name, torch.cat(feats), objects, torch.cat(images))
+    return SequenceTrace(seq.name, torch.cat(feats), objects, torch.cat(images), frame_step)
 
 
 def record_traces(
@@ -203,14 +212,17 @@ def record_traces(
     sequences: Iterable[VideoSequence],
     progress: Callable[[str], None] | None = None,
     short_side: int | None = None,
+    frame_steps: Sequence[int] = (1,),
     **session_options: Any,
 ) -> list[SequenceTrace]:
-    """:func:`record_sequence` for every sequence (``session_options`` go to the session)."""
+    """:func:`record_sequence` for every sequence and frame step (``session_options`` go to
+    the session). Each sequence gives one trace per entry of ``frame_steps``."""
     traces = []
     for seq in sequences:
-        traces.append(record_sequence(model, seq, short_side, **session_options))
-        if progress is not None:
-            progress(seq.name)
+        for step in frame_steps:
+            traces.append(record_sequence(model, seq, short_side, int(step), **session_options))
+            if progress is not None:
+                progress(seq.name if step == 1 else f"{seq.name} (frame step {step})")
     return traces
 
 
@@ -261,13 +273,17 @@ def _batch(
 def split_traces(
     traces: Sequence[SequenceTrace], holdout: float = 0.2
 ) -> tuple[list[SequenceTrace], list[SequenceTrace]]:
-    """Every ``round(1 / holdout)``-th sequence (sorted by name) is held out."""
-    ordered = sorted(traces, key=lambda t: t.name)
+    """Every ``round(1 / holdout)``-th sequence (sorted by name) is held out, with all its
+    traces (every frame step), so no held-out video is seen in training."""
+    ordered = sorted(traces, key=lambda t: (t.name, t.frame_step))
     if holdout <= 0:
         return ordered, []
     every = max(2, round(1.0 / holdout))
-    held = [t for i, t in enumerate(ordered) if i % every == every - 1]
-    return [t for i, t in enumerate(ordered) if i % every != every - 1], held
+    names = sorted({t.name for t in ordered})
+    held_names = {n for i, n in enumerate(names) if i % every == every - 1}
+    return [t for t in ordered if t.name not in held_names], [
+        t for t in ordered if t.name in held_names
+    ]
 
 
 def train_gate_on_traces(
@@ -388,9 +404,11 @@ def train_from_config(
 
     Config keys: ``model`` (with the ReuseGate plugin), ``load_from_vosframe`` (the trained
     base model), ``gate_traces = dict(data=DAVIS-layout folder of fully annotated training
-    sequences, short_side, steps, batch_size, lr, holdout, seed, precision, threads)``. Writes
+    sequences, short_side, frame_steps, steps, batch_size, lr, holdout, seed, precision,
+    threads)``. Writes
     ``vosframe_latest.pt`` (without the backbone's weights, as ``vosframe train``) and
-    ``calibration.json`` (:func:`gate_calibration` on the held-out sequences) to
+    ``calibration.json`` (:func:`gate_calibration` on the held-out sequences, as recorded
+    with every frame, the inference case) to
     ``work_dir`` (default ``work_dirs/<config name>``).
 
     ``gate_traces.threads`` sets torch's (process-wide) thread count: the traces and the
@@ -428,9 +446,11 @@ def train_from_config(
         data,
         progress=lambda n: log(f"recorded {n}"),
         short_side=spec.get("short_side"),
+        frame_steps=tuple(int(k) for k in spec.get("frame_steps", (1,))),
         precision=precision,
     )
     train, held = split_traces(traces, float(spec.get("holdout", 0.2)))
+    held = [t for t in held if t.frame_step == 1] or held
     history = train_gate_on_traces(
         model,
         train,

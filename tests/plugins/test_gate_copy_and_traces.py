@@ -263,3 +263,35 @@ def test_dilate_is_max_pool():
     x = torch.rand(2, 1, 9, 14)
     for k in (3, 5):
         assert torch.equal(dilate(x, k), torch.nn.functional.max_pool2d(x, k, 1, k // 2))
+
+
+def test_traces_with_a_frame_step_see_the_subsampled_video(toy_traces):
+    model, traces, data = toy_traces
+    seq = next(iter(data))
+    both = gate_traces.record_traces(model, [seq], frame_steps=(1, 2), precision="fp32")
+    assert [(t.name, t.frame_step) for t in both] == [("a", 1), ("a", 2)]
+    every2 = both[1]
+    assert every2.features.shape[0] == 3 and every2.objects[3].gt.shape[0] == 3
+    # the ground truth of frames 0, 2, 4 (the squares move 2 px per frame)
+    assert torch.equal(every2.objects[3].gt, traces[0].objects[3].gt[::2])
+    gate, tau = model.path_plugin, model.path_plugin.tau
+    gate.tau = 1.0  # as recorded: the base model (the gate may be trained by now)
+    try:
+        session = model.new_session(precision="fp32")  # the model ran on frames 0, 2, 4 only
+        frames = [seq.read_frame(i) for i in (0, 2, 4)]
+        results = list(session.propagate(frames, masks=seq.read_mask(0)))
+    finally:
+        gate.tau = tau
+    assert torch.allclose(every2.objects[3].prob[2, 0].float(), results[2].probs[3], atol=1e-3)
+    with pytest.raises(ConfigError, match="frame_step must be >= 1"):
+        gate_traces.record_sequence(model, seq, frame_step=0)
+
+
+def test_split_keeps_every_frame_step_of_a_video_on_one_side():
+    def trace(name, step):
+        return gate_traces.SequenceTrace(name, torch.zeros(1), {}, None, step)
+
+    traces = [trace(n, k) for n in "abcdefghij" for k in (1, 2)]
+    train, held = gate_traces.split_traces(traces, holdout=0.2)
+    assert sorted({t.name for t in held}) == ["e", "j"]
+    assert len(held) == 4 and {t.name for t in train}.isdisjoint({t.name for t in held})
