@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -320,8 +322,26 @@ PIXEL_CUE_STRIDE = 4
 
 
 def pool_image(image: torch.Tensor) -> torch.Tensor:
-    """The frame as the pixel cue keeps it: average-pooled to :data:`PIXEL_CUE_STRIDE`."""
-    return F.avg_pool2d(image.float(), PIXEL_CUE_STRIDE, ceil_mode=True)
+    """The frame as the pixel cue keeps it: average-pooled to :data:`PIXEL_CUE_STRIDE`.
+
+    A single float32 CPU frame whose sides are multiples of the stride is pooled by
+    OpenCV's ``INTER_AREA`` on its ``H x W x 3`` view (the same box average up to float
+    rounding, ~2e-7; 0.18 ms against 0.87 ms at 360x640); anything else by ``avg_pool2d``
+    (partial windows at the border average the pixels they cover).
+    """
+    s = PIXEL_CUE_STRIDE
+    h, w = image.shape[-2:]
+    if (
+        image.device.type == "cpu"
+        and image.dtype == torch.float32
+        and image.shape[:2] == (1, 3)
+        and h % s == 0
+        and w % s == 0
+    ):
+        hwc = np.ascontiguousarray(image[0].permute(1, 2, 0).numpy())
+        out = cv2.resize(hwc, (w // s, h // s), interpolation=cv2.INTER_AREA)
+        return torch.from_numpy(out).permute(2, 0, 1)[None]
+    return F.avg_pool2d(image.float(), s, ceil_mode=True)
 
 
 def image_change_cue(

@@ -295,3 +295,12 @@ def test_split_keeps_every_frame_step_of_a_video_on_one_side():
     train, held = gate_traces.split_traces(traces, holdout=0.2)
     assert sorted({t.name for t in held}) == ["e", "j"]
     assert len(held) == 4 and {t.name for t in train}.isdisjoint({t.name for t in held})
+
+
+@pytest.mark.parametrize("size", [(48, 64), (50, 66)])
+def test_pool_image_is_the_box_average(size):
+    image = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    ref = torch.nn.functional.avg_pool2d(image, 4, ceil_mode=True)  # PIXEL_CUE_STRIDE
+    for x in (image, image.contiguous(memory_format=torch.channels_last)):
+        out = pool_image(x)
+        assert out.shape == ref.shape and (out - ref).abs().max() < 1e-6
