@@ -10,7 +10,42 @@ import torch.nn.functional as F
 from vosframe.core.skip_points import SkipPoint
 from vosframe.core.state import FrameState
 
-from .modules import change_cue, downsample_mask, image_change_cue, pool_image, resize
+from .modules import (
+    PIXEL_CUE_STRIDE,
+    change_cue,
+    downsample_mask,
+    image_change_cue,
+    pool_image,
+    resize,
+)
+
+
+def coarse_mask(prob: torch.Tensor) -> torch.Tensor:
+    """``(N, 1, H, W)`` masks area-downsampled to the pixel cue's stride-4 grid."""
+    h, w = prob.shape[-2:]
+    s = PIXEL_CUE_STRIDE
+    return downsample_mask(prob.float(), (-(-h // s), -(-w // s)))
+
+
+def mask_change(mask: torch.Tensor, last_mask: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` ``1 - IoU`` of two sets of coarse masks (thresholded at 0.5; 0 if both empty)."""
+    a, b = mask > 0.5, last_mask > 0.5
+    inter = (a & b).sum((1, 2, 3)).float()
+    union = (a | b).sum((1, 2, 3)).float()
+    return torch.where(union > 0, 1.0 - inter / union.clamp(min=1.0), torch.zeros_like(union))
+
+
+def history_channel(rate: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The history cue map: ``log(1e-3 + rate)`` as a constant ``(N, 1, h, w)`` map.
+
+    ``rate`` is the object's mask change per frame between its last two computed frames
+    (:func:`mask_change` divided by the number of frames between them). Motion persists:
+    an object whose mask changed fast recently is likely still moving or deforming, which
+    the change of the current frame alone can miss (an articulated object seen by a
+    panning camera keeps a similar appearance while its legs move).
+    """
+    value = torch.log(rate.float().reshape(-1, 1, 1, 1) + 1e-3)
+    return value.expand(-1, 1, *size)
 
 
 class GateInputs:
@@ -26,13 +61,31 @@ class GateInputs:
     motion_cue: bool
     object_cue: bool
     pixel_cue: bool
+    history_cue: bool
 
     @property
     def cue_channels(self) -> int:
         """Cue channels appended to ``D_t`` (:meth:`gate_input`)."""
         if not self.motion_cue:
             return 0
-        return 2 + (3 if self.object_cue else 0) + (2 if self.pixel_cue else 0)
+        extra = (3 if self.object_cue else 0) + (2 if self.pixel_cue else 0)
+        return 2 + extra + (1 if self.history_cue else 0)
+
+    @staticmethod
+    def observe_mask(state: Any, obj: Any, index: int | None) -> None:
+        """After a computed frame ``index``: the object's mask change rate (``history_cue``).
+
+        ``index`` None (the gate is off) drops the cache: the rate is known again two
+        computed frames after the gate is turned on.
+        """
+        if index is None:
+            state.mask, state.mask_rate = None, None
+            return
+        mask = coarse_mask(obj.last_prob)
+        if state.mask is not None:
+            gap = max(1, index - state.mask_index)
+            state.mask_rate = float(mask_change(mask, state.mask)[0]) / gap
+        state.mask, state.mask_index = mask, index
 
     def frame_cut(self, frame: FrameState) -> torch.Tensor:
         """:meth:`cut_feature` of the frame, computed once per frame (``frame.scratch``)."""
@@ -70,6 +123,7 @@ class GateInputs:
         prob: torch.Tensor | None,
         image: torch.Tensor | None = None,
         last_image: torch.Tensor | None = None,
+        history: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``D_t``, with the change cues appended when ``motion_cue`` is on.
 
@@ -80,6 +134,8 @@ class GateInputs:
             prob: ``(N, 1, H, W)`` each object's last output mask.
             image: ``(1, 3, h4, w4)`` the frame pooled by :func:`pool_image` (``pixel_cue``).
             last_image: ``(N, 3, h4, w4)`` each object's last computed frame, pooled.
+            history: ``(N,)`` each object's recent mask change per frame
+                (:func:`history_channel`; ``history_cue``).
         """
         if not self.motion_cue:
             return d
@@ -89,6 +145,9 @@ class GateInputs:
             assert image is not None and last_image is not None
             pixel = image_change_cue(image, last_image, prob)
             cue = torch.cat([cue, pixel.expand(-1, -1, *cue.shape[-2:])], 1)
+        if self.history_cue:
+            assert history is not None
+            cue = torch.cat([cue, history_channel(history, tuple(cue.shape[-2:]))], 1)
         return torch.cat([d, cue.to(d.dtype)], 1)
 
     def previous_info(

@@ -12,11 +12,8 @@ the gate function gives ``p_reuse``; the object takes the alternative path iff
 ``S_hat_t = S_{t-n} + Delta_t`` and the refine-translator maps ``cat(R_{t-n}, Delta_t)`` to
 ``R_hat_t``; the base model's refiner continues after the re-entry point.
 
-Config::
-
-    model = dict(type="FRTM", ..., plugins=[dict(type="ReuseGate", tau=0.7)])
-    plugins=[dict(type="ReuseGate", tau=0.7, reentry="R_t@8")]          # re-enter at stride 8
-    plugins=[dict(type="ReuseGate", tau=0.7, variant="fusion", tau2=0.9)]
+Config: ``model = dict(type="FRTM", ..., plugins=[dict(type="ReuseGate", tau=0.7)])``;
+``reentry="R_t@8"`` re-enters at stride 8; ``variant="fusion", tau2=0.9`` fuses.
 
 Variants (``variant=``): ``"reuse"`` (the paper's feature reuse), ``"copy"`` (copy the
 previous mask), ``"fusion"`` (copy if ``p_reuse > tau2``, else translate), ``"reuse_mask"``
@@ -50,11 +47,10 @@ Decisions (where the paper, the official code and this framework differ):
   (training runs one sample at a time, so the official gate's batch norm normalises each
   sample over its own 4x4 map) and ``max_reuse_run`` (recompute an object after that many
   consecutive reused frames; without it, one wrong gate on a moving object copied a stale
-  mask for 49 frames in a row on DAVIS ``horsejump-high``), ``object_cue`` and
-  ``pixel_cue`` (the change relative to the object's size, and the pixels' change around
-  its boundary), ``gate_pool`` (the gate on a coarser grid). The shipped G-FRTM's gate is
-  trained on inference traces of the frozen FRTM
-  (:mod:`~vosframe.plugins.reuse_gate.traces`), not in the clip loop.
+  mask for 49 frames in a row on DAVIS ``horsejump-high``), ``object_cue``, ``pixel_cue``
+  and ``history_cue`` (the change relative to the object's size, the pixels' change around
+  its boundary, its mask's recent change), ``gate_pool`` (the gate on a coarser grid). The
+  shipped gates are trained on inference traces (:mod:`~vosframe.plugins.reuse_gate.traces`).
 * ``copy`` returns ``AltOutput(keep_last=True)``: when every object of a frame copies, the
   frame's output is the previous one, which the session returns without recomputing it.
 """
@@ -72,7 +68,7 @@ from vosframe.core.skip_points import Need, SkipPoint
 from vosframe.core.state import FrameState, ObjectState, Path
 
 from . import training
-from .inputs import GateInputs
+from .inputs import GateInputs, coarse_mask
 from .modules import (
     DeltaGenerator,
     DissimilarityModule,
@@ -143,6 +139,11 @@ class ReuseGate(GateInputs, ModelPlugin):
         object_cue: With ``motion_cue``: three more cue channels, the change inside and
             around the object's last mask per object cell and the object's area
             (``change_cue(object_stats=True)``). Not in the paper.
+        history_cue: With ``motion_cue``: one more cue channel, how fast the object's
+            computed mask changed between its last two computed frames
+            (:func:`~vosframe.plugins.reuse_gate.inputs.history_channel`). An object is
+            ready for the gate after its first computed frame. Not in the paper; trained
+            by ``vosframe train-gate`` only.
         gate_norm: Keep the batch norm of the official gate layout (see
             :class:`~vosframe.plugins.reuse_gate.modules.GateFunction`).
         max_reuse_run: Inference only: after this many consecutive alternative frames an
@@ -185,6 +186,7 @@ class ReuseGate(GateInputs, ModelPlugin):
         motion_cue: bool = False,
         object_cue: bool = False,
         pixel_cue: bool = False,
+        history_cue: bool = False,
         gate_pool: int = 1,
         gate_norm: bool = True,
         max_reuse_run: int | None = None,
@@ -218,9 +220,12 @@ class ReuseGate(GateInputs, ModelPlugin):
         self.train_reuse_prob = None if train_reuse_prob is None else float(train_reuse_prob)
         self.freeze_base = bool(freeze_base)
         self.motion_cue, self.gate_norm = bool(motion_cue), bool(gate_norm)
-        if (object_cue or pixel_cue) and not motion_cue:
-            raise ConfigError("ReuseGate.object_cue and pixel_cue need motion_cue=True")
+        if (object_cue or pixel_cue or history_cue) and not motion_cue:
+            raise ConfigError(
+                "ReuseGate.object_cue, pixel_cue and history_cue need motion_cue=True"
+            )
         self.object_cue, self.pixel_cue = bool(object_cue), bool(pixel_cue)
+        self.history_cue = bool(history_cue)
         if int(gate_pool) < 1:
             raise ConfigError(f"ReuseGate.gate_pool must be >= 1, got {gate_pool}")
         self.gate_pool = int(gate_pool)
@@ -319,6 +324,8 @@ class ReuseGate(GateInputs, ModelPlugin):
             return False
         if self.pixel_cue and st.image is None:
             return False
+        if self.history_cue and st.mask_rate is None:
+            return False
         if self.variant in TRANSLATES and (
             self.points["reentry"].name not in obj.refined or self._prev_score(obj) is None
         ):
@@ -345,6 +352,8 @@ class ReuseGate(GateInputs, ModelPlugin):
             score,
             feature=cut if self.motion_cue else None,
             image=self.frame_image(frame) if self.pixel_cue else None,
+            mask=coarse_mask(mask) if self.history_cue else None,
+            mask_index=frame.index,
         )
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
@@ -377,6 +386,7 @@ class ReuseGate(GateInputs, ModelPlugin):
                 torch.cat([o.last_prob for o in objs]),
                 self.frame_image(frame) if self.pixel_cue else None,
                 torch.cat([s.image for s in states]) if self.pixel_cue else None,
+                torch.tensor([s.mask_rate for s in states]) if self.history_cue else None,
             )
         else:
             x = d
@@ -453,6 +463,8 @@ class ReuseGate(GateInputs, ModelPlugin):
                 st.feature = cut
             if path == "full" and self.pixel_cue:
                 st.image = image
+            if path == "full" and self.history_cue:
+                self.observe_mask(st, obj, frame.index if full else None)
             st.run = st.run + 1 if path == "alt" else 0
             st.delta = None
 
@@ -478,8 +490,9 @@ class ReuseGate(GateInputs, ModelPlugin):
     def extra_repr(self) -> str:
         """Configuration summary."""
         r = self.points.get("reentry")
+        cues = [c for c in ("motion", "object", "pixel", "history") if getattr(self, f"{c}_cue")]
         return (
             f"tau={self.tau}, variant={self.variant!r}, reentry={r.name if r else None!r}, "
             f"m1={self.m1}, m2={self.m2}, margin_epochs={self.margin_epochs}, "
-            f"gate_target={self.gate_target!r}"
+            f"gate_target={self.gate_target!r}, cues={cues}"
         )

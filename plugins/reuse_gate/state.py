@@ -23,6 +23,11 @@ class GateObjectState:
         feature: F_t of the object's last computed frame (``motion_cue`` only).
         run: Consecutive frames the object has taken the alternative path.
         image: The object's last computed frame, pooled (``pixel_cue`` only).
+        mask: The object's last computed output mask on the stride-4 grid
+            (``history_cue`` only), from frame ``mask_index``.
+        mask_index: Frame index of ``mask``.
+        mask_rate: Mask change per frame between the object's last two computed frames
+            (``history_cue`` only; None until it has two).
     """
 
     template: torch.Tensor
@@ -33,3 +38,6 @@ class GateObjectState:
     feature: torch.Tensor | None = None
     run: int = 0
     image: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    mask_index: int = -1
+    mask_rate: float | None = None

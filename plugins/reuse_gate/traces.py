@@ -23,6 +23,12 @@ exactly what it sees at inference instead:
    copying loses at each ``tau`` (the frames are treated independently: an upper bound of
    the reuse rate a ``max_reuse_run`` cap allows).
 
+Sequences can also be recorded on every k-th frame (``gate_traces.frame_steps``): the
+model then sees k times the motion per frame, which the training videos (slower than
+DAVIS val on average) show rarely. With ``history_cue`` a sample also draws how many
+frames before the cache the object was computed last (``m``, from the reuse runs the cap
+allows), and the gate sees the mask change between those two computed frames.
+
 Approximations: the trace's full path at ``t`` comes from a run that computed every frame
 (at inference, reused frames skip the localizer's updates); a copied mask is the last
 *output*, which after a reused frame equals the last computed one, as here. The object's
@@ -49,6 +55,7 @@ import torch.nn.functional as F
 
 from vosframe.core.errors import ConfigError, DataError
 
+from .inputs import coarse_mask, mask_change
 from .modules import GateFunction, downsample_mask, pool_image
 from .training import alt_quality_target, mask_iou
 
@@ -227,25 +234,38 @@ def record_traces(
 
 
 # ----------------------------------------------------------------------------- samples
+Sample = tuple[int, int, int, int, int]
+
+
 def _samples(
-    traces: Sequence[SequenceTrace], ages: Sequence[int]
-) -> list[tuple[int, int, int, int]]:
-    """Every ``(sequence, object, t, n)`` with the cache frame ``t - n`` after the object's
-    first frame or on it (``t`` counted from the object's first frame)."""
+    traces: Sequence[SequenceTrace], ages: Sequence[int], gaps: Sequence[int] | None = None
+) -> list[Sample]:
+    """Every ``(sequence, object, t, n, m)`` with the cache frame ``t - n`` after the
+    object's first frame or on it (``t`` counted from the object's first frame).
+
+    ``gaps`` (``history_cue``): the object's computed frame before the cache is
+    ``t - n - m``, for each ``m`` in ``gaps`` that stays on or after the first frame (at
+    inference ``m - 1`` is the length of the reuse run before the cache). None: ``m = 0``
+    (no history).
+    """
     out = []
     for s, tr in enumerate(traces):
         for obj_id, obj in tr.objects.items():
             for t in range(1, obj.gt.shape[0]):
-                out += [(s, obj_id, t, n) for n in ages if t - n >= 0]
+                for n in ages:
+                    if gaps is None:
+                        out += [(s, obj_id, t, n, 0)] if t - n >= 0 else []
+                    else:
+                        out += [(s, obj_id, t, n, m) for m in gaps if t - n - m >= 0]
     return out
 
 
 def _batch(
-    gate: ReuseGate, traces: Sequence[SequenceTrace], batch: Sequence[tuple[int, int, int, int]]
+    gate: ReuseGate, traces: Sequence[SequenceTrace], batch: Sequence[Sample]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Reuse probabilities (with grad) and ``alt_quality`` targets of a batch."""
     p_all, targets = [], []
-    for s, obj_id, t, n in batch:  # one sample at a time: frames differ in size
+    for s, obj_id, t, n, m in batch:  # one sample at a time: frames differ in size
         tr, obj = traces[s], traces[s].objects[obj_id]
         feats = tr.features[obj.start :]
         f0, ft, fl = (gate.cut_feature(feats[i : i + 1].float()) for i in (0, t, t - n))
@@ -262,7 +282,11 @@ def _batch(
             it, il = frames[t : t + 1].float(), frames[t - n : t - n + 1].float()
         else:
             it = il = None
-        x = gate.gate_input(d, ft, fl, last_prob, it, il)
+        history = None
+        if gate.history_cue:
+            before = coarse_mask(obj.prob[t - n - m : t - n - m + 1].float())
+            history = mask_change(coarse_mask(last_prob), before) / m
+        x = gate.gate_input(d, ft, fl, last_prob, it, il, history)
         p_all.append(GateFunction.reuse_probability(gate.gate(x)))
         gt = obj.gt[t : t + 1].float()
         full = obj.prob[t : t + 1].float() - 0.5  # as logits: > 0 where the mask is
@@ -317,7 +341,8 @@ def train_gate_on_traces(
     gate = _copy_gate(model)
     if ages is None:
         ages = tuple(range(1, gate.max_reuse_run + 1)) if gate.max_reuse_run else (1, 2)
-    samples = _samples(traces, ages)
+    gaps = tuple(range(1, len(ages) + 2)) if gate.history_cue else None
+    samples = _samples(traces, ages, gaps)
     if not samples:
         raise DataError("the traces hold no frame after an object's first frame")
     rng = random.Random(seed)
@@ -364,13 +389,13 @@ def gate_calibration(
     """
     gate = _copy_gate(model)
     gate.eval()
-    samples = _samples(traces, ages)
+    samples = _samples(traces, ages, (1,) if gate.history_cue else None)
     ps, losses = [], []
     for i in range(0, len(samples), 64):
         chunk = samples[i : i + 64]
         p, _ = _batch(gate, traces, chunk)
         ps.append(p)
-        for s, obj_id, t, n in chunk:
+        for s, obj_id, t, n, _ in chunk:
             obj = traces[s].objects[obj_id]
             gt = obj.gt[t : t + 1].float()
             lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(

@@ -170,10 +170,12 @@ def init_train_sample(
         (``S_{t-n}``), ``refined`` (``R_{t-n}``;
         translating variants), ``prev_mask`` (``M_{t-n}``, full size) and ``last_gt``.
     """
-    if plugin.pixel_cue:
+    if plugin.pixel_cue or plugin.history_cue:
+        cue = "pixel_cue" if plugin.pixel_cue else "history_cue"
         raise ConfigError(
-            "ReuseGate(pixel_cue=True) is trained on inference traces, not in the clip loop "
-            "(which has no image of frame 0 here). Fix: vosframe train-gate CONFIG"
+            f"ReuseGate({cue}=True) is trained on inference traces, not in the clip loop "
+            "(which keeps neither the frames' images nor the computed masks' history). "
+            "Fix: vosframe train-gate CONFIG"
         )
     if plugin.freeze_base:
         freeze_base(model)

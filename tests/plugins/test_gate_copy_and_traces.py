@@ -16,6 +16,7 @@ from vosframe.core.errors import ConfigError, DataError
 from vosframe.data.masks import write_mask
 from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate import traces as gate_traces
+from vosframe.plugins.reuse_gate.inputs import mask_change
 from vosframe.plugins.reuse_gate.modules import change_cue, image_change_cue, pool_image
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -112,8 +113,8 @@ def test_object_cue_is_relative_to_the_object_size():
 
 
 def test_object_and_pixel_cues_need_the_motion_cue():
-    for cue in ("object_cue", "pixel_cue"):
-        with pytest.raises(ConfigError, match="object_cue and pixel_cue need motion_cue"):
+    for cue in ("object_cue", "pixel_cue", "history_cue"):
+        with pytest.raises(ConfigError, match="pixel_cue and history_cue need motion_cue"):
             ReuseGate(variant="copy", **{cue: True})
 
 
@@ -304,3 +305,53 @@ def test_pool_image_is_the_box_average(size):
     for x in (image, image.contiguous(memory_format=torch.channels_last)):
         out = pool_image(x)
         assert out.shape == ref.shape and (out - ref).abs().max() < 1e-6
+
+
+# ---------------------------------------------------------------------------- history cue
+def test_mask_change_is_one_minus_iou():
+    a = torch.zeros(3, 1, 8, 8)
+    b = torch.zeros(3, 1, 8, 8)
+    a[0, :, :4], b[0, :, :4] = 1, 1  # same mask
+    a[1, :, :4], b[1, :, 2:6] = 1, 1  # IoU 2/6
+    change = mask_change(a, b)  # object 2: both empty
+    assert torch.allclose(change, torch.tensor([0.0, 1 - 2 / 6, 0.0]))
+
+
+def test_history_cue_is_the_mask_change_rate_between_computed_frames():
+    frames, label0 = toy_clip(8)
+    model, gate = _toy(tau=0.0, history_cue=True, max_reuse_run=2)
+    assert gate.cue_channels == 6 and gate.gate.cue_channels == 6
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    st = session.objects[3].plugins[gate.key]
+    assert st.mask.shape == (1, 1, 12, 16) and st.mask_rate is None and st.mask_index == 0
+    # not ready before the first computed frame: the rate needs two computed masks
+    assert {r.path for r in session.step(frames[1]).paths.values()} == {"full"}
+    first_rate = st.mask_rate
+    assert first_rate is not None and first_rate > 0  # the squares move 2 px per frame
+    paths = [session.step(f).paths[3].path for f in frames[2:5]]
+    assert paths == ["alt", "alt", "full"]  # max_reuse_run = 2
+    # computed on frames 1 and 4: the change over 3 frames, per frame
+    assert st.mask_index == 4 and st.mask_rate != first_rate
+    gate.tau = 1.0  # off: the cache is dropped, and rebuilt after the gate is back on
+    session.step(frames[5])
+    assert st.mask is None and st.mask_rate is None
+    gate.tau = 0.0
+    assert session.step(frames[6]).paths[3].path == "full"
+    assert session.step(frames[7]).paths[3].path == "full" and st.mask_rate is not None
+    with pytest.raises(ConfigError, match="history_cue=True\\) is trained on inference traces"):
+        ReuseGate(**{**COPY, "history_cue": True, "object_cue": False}).init_train_sample(
+            model, None, torch.zeros(1, 1, 48, 64), None
+        )
+
+
+def test_history_cue_gate_trains_on_traces(toy_traces):
+    model, _ = _toy(history_cue=True)
+    data = toy_traces[2]
+    traces = gate_traces.record_traces(model, data, precision="fp32")
+    samples = gate_traces._samples(traces, (1, 2), (1, 2, 3))
+    assert samples and all(t - n - m >= 0 and m >= 1 for _, _, t, n, m in samples)
+    hist = gate_traces.train_gate_on_traces(model, traces, steps=20, batch_size=4, log_every=10)
+    assert len(hist) == 2
+    rows = gate_traces.gate_calibration(model, traces, taus=(0.9, 0.1))
+    assert rows[0]["reuse"] <= rows[1]["reuse"]
