@@ -24,8 +24,8 @@ exactly what it sees at inference instead:
    the reuse rate a ``max_reuse_run`` cap allows).
 
 Sequences can also be recorded on every k-th frame (``gate_traces.frame_steps``): the
-model then sees k times the motion per frame, which the training videos (slower than
-DAVIS val on average) show rarely. With ``history_cue`` a sample also draws how many
+model then sees k times the motion per frame: more samples of the fast motion where
+copying fails, from the same few videos. With ``history_cue`` a sample also draws how many
 frames before the cache the object was computed last (``m``, from the reuse runs the cap
 allows), and the gate sees the mask change between those two computed frames.
 
