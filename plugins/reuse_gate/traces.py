@@ -432,8 +432,9 @@ def train_from_config(
     sequences, short_side, frame_steps, steps, batch_size, lr, holdout, seed, precision,
     threads)``. Writes
     ``vosframe_latest.pt`` (without the backbone's weights, as ``vosframe train``) and
-    ``calibration.json`` (:func:`gate_calibration` on the held-out sequences, as recorded
-    with every frame, the inference case) to
+    ``calibration.json`` (:func:`gate_calibration` and
+    :func:`~vosframe.plugins.reuse_gate.closed_loop.simulate_gate` on the held-out
+    sequences, as recorded with every frame, the inference case) to
     ``work_dir`` (default ``work_dirs/<config name>``).
 
     ``gate_traces.threads`` sets torch's (process-wide) thread count: the traces and the
@@ -445,6 +446,8 @@ def train_from_config(
     from vosframe.bench import open_davis
     from vosframe.builder import build_model, load_config
     from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
+
+    from .closed_loop import simulate_gate
 
     torch.set_flush_denormal(True)
     cfg = load_config(str(config))
@@ -491,6 +494,7 @@ def train_from_config(
         "calibration": {f"age_{n}": gate_calibration(model, held, ages=(n,)) for n in (1, 2)}
         if held
         else {},
+        "closed_loop": simulate_gate(model, held) if held else [],
     }
     tmp = out / "calibration.json.tmp"
     tmp.write_text(json.dumps(report, indent=1))

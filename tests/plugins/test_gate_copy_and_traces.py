@@ -355,3 +355,28 @@ def test_history_cue_gate_trains_on_traces(toy_traces):
     assert len(hist) == 2
     rows = gate_traces.gate_calibration(model, traces, taus=(0.9, 0.1))
     assert rows[0]["reuse"] <= rows[1]["reuse"]
+
+
+def test_closed_loop_simulation_chains_decisions_and_applies_the_cap(toy_traces):
+    from vosframe.plugins.reuse_gate.closed_loop import simulate_gate
+
+    model, traces, _ = toy_traces
+    never, always = simulate_gate(model, traces[:1], taus=(1.0, 0.0), max_reuse_run=2)
+    assert never["reuse"] == 0.0 and never["j_loss"] == 0.0
+    # t = 1..5 per object: copy, copy, computed (the cap), copy, copy
+    assert always["reuse"] == pytest.approx(0.8)
+    from vosframe.plugins.reuse_gate.training import mask_iou
+
+    lost = []
+    for obj in traces[0].objects.values():
+        iou = [mask_iou(obj.prob[t].float(), obj.gt[t].float()) for t in range(6)]
+        copies = {1: 0, 2: 0, 4: 3, 5: 3}  # frame: the computed frame it copies
+        lost.append(
+            sum(
+                float(iou[t] - mask_iou(obj.prob[c].float(), obj.gt[t].float()))
+                for t, c in copies.items()
+            )
+            / 5
+        )
+    assert always["j_loss"] == pytest.approx(sum(lost) / 2, abs=1e-6)
+    assert always["j_loss_worst"] == pytest.approx(max(lost), abs=1e-6)

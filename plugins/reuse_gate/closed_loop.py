@@ -1,0 +1,97 @@
+"""The copy gate run as at inference over recorded traces: reuse rate and J lost per ``tau``.
+
+:func:`~vosframe.plugins.reuse_gate.traces.gate_calibration` scores frames one at a time
+with a fixed cache age. At inference the gate's decisions chain: a copied frame keeps the
+cache of the object's last computed frame, so the next decision sees an older cache, and
+``max_reuse_run`` forces a computed frame after a run of copies. :func:`simulate_gate`
+replays that loop on held-out traces of the base model, per object:
+
+* frame ``t`` copies iff the object is ready, ``p_reuse > tau`` and its run of copies is
+  below the cap; its output is then the mask of the last computed frame ``c``;
+* otherwise the frame is computed and its output is the trace's (the base model's) mask.
+
+The J lost on a copied frame is ``IoU(full_t, gt_t) - IoU(mask_c, gt_t)``. Approximation:
+the base model's outputs come from a run that computed every frame (at inference a
+localizer that learns online, such as FRTM's, skips the updates of reused frames).
+This gives a train-split estimate of the operating point at a ``tau`` and a cap, for
+choosing a recipe without looking at validation videos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import torch
+
+from .training import mask_iou
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
+
+    from .traces import SequenceTrace
+
+
+@torch.no_grad()
+def simulate_gate(
+    model: VOSModel,
+    traces: Sequence[SequenceTrace],
+    taus: Sequence[float] = (0.9, 0.8, 0.7, 0.5, 0.3),
+    max_reuse_run: int | None = None,
+) -> list[dict[str, float]]:
+    """Run the copy gate frame by frame over ``traces`` at each ``tau``.
+
+    Args:
+        model: The model with its ``copy`` ReuseGate.
+        traces: Recorded sequences (:func:`~vosframe.plugins.reuse_gate.traces.record_traces`).
+        taus: Thresholds.
+        max_reuse_run: The cap (default: the gate's own).
+
+    Returns:
+        One row per ``tau``: ``reuse`` (copied frames / frames after each object's first),
+        ``j_loss`` (mean IoU lost per frame over those frames, the J drop; negative
+        where copies beat the base model) and ``j_loss_worst`` (the largest per-object
+        J drop).
+    """
+    from .traces import _batch, _copy_gate
+
+    gate = _copy_gate(model)
+    gate.eval()
+    cap = gate.max_reuse_run if max_reuse_run is None else max_reuse_run
+    rows = []
+    for tau in taus:
+        copied = frames = 0
+        lost_total, worst = 0.0, float("-inf")
+        for s, tr in enumerate(traces):
+            for obj_id, obj in tr.objects.items():
+                last, before, run, lost_obj = 0, None, 0, 0.0
+                n_frames = obj.gt.shape[0] - 1
+                for t in range(1, obj.gt.shape[0]):
+                    ready = before is not None or not gate.history_cue
+                    copy = False
+                    if ready and (cap is None or run < cap):
+                        m = 0 if before is None else last - before
+                        p, _ = _batch(gate, traces, [(s, obj_id, t, t - last, m)])
+                        copy = float(p[0]) > tau
+                    if copy:
+                        gt = obj.gt[t : t + 1].float()
+                        lost_obj += float(
+                            mask_iou(obj.prob[t : t + 1].float(), gt)
+                            - mask_iou(obj.prob[last : last + 1].float(), gt)
+                        )
+                        run += 1
+                        copied += 1
+                    else:
+                        before, last, run = last, t, 0
+                frames += n_frames
+                lost_total += lost_obj
+                worst = max(worst, lost_obj / max(1, n_frames))
+        rows.append(
+            {
+                "tau": float(tau),
+                "reuse": copied / max(1, frames),
+                "j_loss": lost_total / max(1, frames),
+                "j_loss_worst": worst if frames else 0.0,
+            }
+        )
+    return rows
