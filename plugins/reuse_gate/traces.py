@@ -55,9 +55,10 @@ import torch.nn.functional as F
 
 from vosframe.core.errors import ConfigError, DataError
 
+from .calibration import gate_calibration, simulate_gate
 from .inputs import coarse_mask, mask_change
 from .modules import GateFunction, downsample_mask, pool_image
-from .training import alt_quality_target, mask_iou
+from .training import alt_quality_target
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
@@ -373,51 +374,6 @@ def train_gate_on_traces(
     return history
 
 
-@torch.no_grad()
-def gate_calibration(
-    model: VOSModel,
-    traces: Sequence[SequenceTrace],
-    taus: Sequence[float] = (0.9, 0.8, 0.7, 0.5, 0.3),
-    ages: Sequence[int] = (1,),
-) -> list[dict[str, float]]:
-    """Per ``tau``: the share of frames the gate reuses and the IoU copying loses there.
-
-    Returns:
-        One row per ``tau``: ``reuse`` (share of samples with ``p_reuse > tau``),
-        ``iou_loss_reused`` (mean IoU lost against the full path on those samples),
-        ``iou_loss_all`` (that loss spread over all samples: the mean per-frame J drop).
-    """
-    gate = _copy_gate(model)
-    gate.eval()
-    samples = _samples(traces, ages, (1,) if gate.history_cue else None)
-    ps, losses = [], []
-    for i in range(0, len(samples), 64):
-        chunk = samples[i : i + 64]
-        p, _ = _batch(gate, traces, chunk)
-        ps.append(p)
-        for s, obj_id, t, n, _ in chunk:
-            obj = traces[s].objects[obj_id]
-            gt = obj.gt[t : t + 1].float()
-            lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(
-                obj.prob[t - n : t - n + 1].float(), gt
-            )
-            losses.append(float(lost))
-    p_all, loss_all = torch.cat(ps), torch.tensor(losses)
-    rows = []
-    for tau in taus:
-        reuse = p_all > tau
-        k = int(reuse.sum())
-        rows.append(
-            {
-                "tau": float(tau),
-                "reuse": k / max(1, len(samples)),
-                "iou_loss_reused": float(loss_all[reuse].mean()) if k else 0.0,
-                "iou_loss_all": float(loss_all[reuse].sum()) / max(1, len(samples)),
-            }
-        )
-    return rows
-
-
 # ----------------------------------------------------------------------------- recipe
 def train_from_config(
     config: str | Path,
@@ -433,7 +389,7 @@ def train_from_config(
     threads)``. Writes
     ``vosframe_latest.pt`` (without the backbone's weights, as ``vosframe train``) and
     ``calibration.json`` (:func:`gate_calibration` and
-    :func:`~vosframe.plugins.reuse_gate.closed_loop.simulate_gate` on the held-out
+    :func:`~vosframe.plugins.reuse_gate.calibration.simulate_gate` on the held-out
     sequences, as recorded with every frame, the inference case) to
     ``work_dir`` (default ``work_dirs/<config name>``).
 
@@ -446,8 +402,6 @@ def train_from_config(
     from vosframe.bench import open_davis
     from vosframe.builder import build_model, load_config
     from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
-
-    from .closed_loop import simulate_gate
 
     torch.set_flush_denormal(True)
     cfg = load_config(str(config))

@@ -358,7 +358,7 @@ def test_history_cue_gate_trains_on_traces(toy_traces):
 
 
 def test_closed_loop_simulation_chains_decisions_and_applies_the_cap(toy_traces):
-    from vosframe.plugins.reuse_gate.closed_loop import simulate_gate
+    from vosframe.plugins.reuse_gate.calibration import simulate_gate
 
     model, traces, _ = toy_traces
     never, always = simulate_gate(model, traces[:1], taus=(1.0, 0.0), max_reuse_run=2)

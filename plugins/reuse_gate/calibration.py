@@ -1,8 +1,8 @@
-"""The copy gate run as at inference over recorded traces: reuse rate and J lost per ``tau``.
+"""Calibration of a copy gate on recorded traces: reuse rate and IoU lost per ``tau``.
 
-:func:`~vosframe.plugins.reuse_gate.traces.gate_calibration` scores frames one at a time
-with a fixed cache age. At inference the gate's decisions chain: a copied frame keeps the
-cache of the object's last computed frame, so the next decision sees an older cache, and
+:func:`gate_calibration` scores frames one at a time with a fixed cache age. At inference
+the gate's decisions chain: a copied frame keeps the cache of the object's last computed
+frame, so the next decision sees an older cache, and
 ``max_reuse_run`` forces a computed frame after a run of copies. :func:`simulate_gate`
 replays that loop on held-out traces of the base model, per object:
 
@@ -30,6 +30,53 @@ if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
 
     from .traces import SequenceTrace
+
+
+@torch.no_grad()
+def gate_calibration(
+    model: VOSModel,
+    traces: Sequence[SequenceTrace],
+    taus: Sequence[float] = (0.9, 0.8, 0.7, 0.5, 0.3),
+    ages: Sequence[int] = (1,),
+) -> list[dict[str, float]]:
+    """Per ``tau``: the share of frames the gate reuses and the IoU copying loses there.
+
+    Returns:
+        One row per ``tau``: ``reuse`` (share of samples with ``p_reuse > tau``),
+        ``iou_loss_reused`` (mean IoU lost against the full path on those samples),
+        ``iou_loss_all`` (that loss spread over all samples: the mean per-frame J drop).
+    """
+    from .traces import _batch, _copy_gate, _samples
+
+    gate = _copy_gate(model)
+    gate.eval()
+    samples = _samples(traces, ages, (1,) if gate.history_cue else None)
+    ps, losses = [], []
+    for i in range(0, len(samples), 64):
+        chunk = samples[i : i + 64]
+        p, _ = _batch(gate, traces, chunk)
+        ps.append(p)
+        for s, obj_id, t, n, _ in chunk:
+            obj = traces[s].objects[obj_id]
+            gt = obj.gt[t : t + 1].float()
+            lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(
+                obj.prob[t - n : t - n + 1].float(), gt
+            )
+            losses.append(float(lost))
+    p_all, loss_all = torch.cat(ps), torch.tensor(losses)
+    rows = []
+    for tau in taus:
+        reuse = p_all > tau
+        k = int(reuse.sum())
+        rows.append(
+            {
+                "tau": float(tau),
+                "reuse": k / max(1, len(samples)),
+                "iou_loss_reused": float(loss_all[reuse].mean()) if k else 0.0,
+                "iou_loss_all": float(loss_all[reuse].sum()) / max(1, len(samples)),
+            }
+        )
+    return rows
 
 
 @torch.no_grad()
