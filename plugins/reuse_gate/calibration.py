@@ -6,8 +6,9 @@ frame, so the next decision sees an older cache, and
 ``max_reuse_run`` forces a computed frame after a run of copies. :func:`simulate_gate`
 replays that loop on held-out traces of the base model, per object:
 
-* frame ``t`` copies iff the object is ready, ``p_reuse > tau`` and its run of copies is
-  below the cap; its output is then the mask of the last computed frame ``c``;
+* frame ``t`` copies iff the object is ready, its run of copies is below the cap and the
+  pre-gate (if any) or the gate gives ``p_reuse > tau``; its output is then the mask of
+  the last computed frame ``c``;
 * otherwise the frame is computed and its output is the trace's (the base model's) mask.
 
 The J lost on a copied frame is ``IoU(full_t, gt_t) - IoU(mask_c, gt_t)``. Approximation:
@@ -98,8 +99,9 @@ def simulate_gate(
         One row per ``tau``: ``reuse`` (copied frames / frames after each object's first),
         ``j_loss`` (mean IoU lost per frame over those frames, the J drop; negative
         where copies beat the base model) and ``j_loss_worst`` (the largest per-object
-        J drop).
+        J drop); ``pre_gate_share``: the share of copies the pre-gate decided.
     """
+    from .pre_gate import _pre_samples
     from .traces import _batch, _copy_gate
 
     gate = _copy_gate(model)
@@ -107,7 +109,7 @@ def simulate_gate(
     cap = gate.max_reuse_run if max_reuse_run is None else max_reuse_run
     rows = []
     for tau in taus:
-        copied = frames = 0
+        copied = frames = pre_copied = 0
         lost_total, worst = 0.0, float("-inf")
         for s, tr in enumerate(traces):
             for obj_id, obj in tr.objects.items():
@@ -118,8 +120,13 @@ def simulate_gate(
                     copy = False
                     if ready and (cap is None or run < cap):
                         m = 0 if before is None else last - before
-                        p, _ = _batch(gate, traces, [(s, obj_id, t, t - last, m)])
-                        copy = float(p[0]) > tau
+                        sample = [(s, obj_id, t, t - last, m)]
+                        if gate.pre_gate:
+                            copy = float(gate.pre(_pre_samples(gate, traces, sample)[0])[0]) > tau
+                            pre_copied += int(copy)
+                        if not copy:
+                            p, _ = _batch(gate, traces, sample)
+                            copy = float(p[0]) > tau
                     if copy:
                         gt = obj.gt[t : t + 1].float()
                         lost_obj += float(
@@ -139,6 +146,7 @@ def simulate_gate(
                 "reuse": copied / max(1, frames),
                 "j_loss": lost_total / max(1, frames),
                 "j_loss_worst": worst if frames else 0.0,
+                "pre_gate_share": pre_copied / max(1, copied),
             }
         )
     return rows

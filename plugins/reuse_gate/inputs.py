@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from vosframe.core.skip_points import SkipPoint
-from vosframe.core.state import FrameState
+from vosframe.core.state import FrameState, ObjectState
 
 from .modules import (
     PIXEL_CUE_STRIDE,
@@ -18,6 +18,7 @@ from .modules import (
     pool_image,
     resize,
 )
+from .state import GateObjectState
 
 
 def coarse_mask(prob: torch.Tensor) -> torch.Tensor:
@@ -48,6 +49,10 @@ def history_channel(rate: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return value.expand(-1, 1, *size)
 
 
+#: Variants whose alternative path translates cached features (they need R_{t-n}).
+TRANSLATES = ("reuse", "fusion")
+
+
 class GateInputs:
     """Mixin of :class:`~vosframe.plugins.reuse_gate.plugin.ReuseGate`: its input helpers.
 
@@ -62,6 +67,7 @@ class GateInputs:
     object_cue: bool
     pixel_cue: bool
     history_cue: bool
+    variant: str
 
     @property
     def cue_channels(self) -> int:
@@ -70,6 +76,32 @@ class GateInputs:
             return 0
         extra = (3 if self.object_cue else 0) + (2 if self.pixel_cue else 0)
         return 2 + extra + (1 if self.history_cue else 0)
+
+    def _state(self, obj: ObjectState) -> GateObjectState | None:
+        return obj.plugins.get(self.key)
+
+    def _prev_score(self, obj: ObjectState) -> torch.Tensor | None:
+        st = self._state(obj)
+        return st.score if st is not None and st.score is not None else obj.last_score
+
+    def _ready(self, obj: ObjectState) -> bool:
+        """True if the object has every cache its alternative path and its gate read."""
+        st = self._state(obj)
+        if st is None:
+            return False
+        if self.motion_cue and (st.feature is None or obj.last_prob is None):
+            return False
+        if self.pixel_cue and st.image is None:
+            return False
+        if self.history_cue and st.mask_rate is None:
+            return False
+        if self.variant in TRANSLATES and (
+            self.points["reentry"].name not in obj.refined or self._prev_score(obj) is None
+        ):
+            return False
+        if self.points["previous"].source == "score":
+            return self._prev_score(obj) is not None
+        return obj.last_prob is not None
 
     @staticmethod
     def observe_mask(state: Any, obj: Any, index: int | None) -> None:

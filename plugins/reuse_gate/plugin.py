@@ -68,7 +68,7 @@ from vosframe.core.skip_points import Need, SkipPoint
 from vosframe.core.state import FrameState, ObjectState, Path
 
 from . import training
-from .inputs import GateInputs, coarse_mask
+from .inputs import TRANSLATES, GateInputs, coarse_mask
 from .modules import (
     DeltaGenerator,
     DissimilarityModule,
@@ -79,6 +79,7 @@ from .modules import (
     downsample_mask,
     probs_to_logits,
 )
+from .pre_gate import PreGate, PreGating
 from .state import GateObjectState
 
 if TYPE_CHECKING:
@@ -88,10 +89,9 @@ if TYPE_CHECKING:
 Variant = Literal["reuse", "copy", "fusion", "reuse_mask"]
 Force = Literal["full", "alt"]
 GateTarget = Literal["paper", "alt_quality"]
-TRANSLATES = ("reuse", "fusion")
 
 
-class ReuseGate(GateInputs, ModelPlugin):
+class ReuseGate(GateInputs, PreGating, ModelPlugin):
     """The reuse gate: per object, reuse translated cached features or run the full path.
 
     Args:
@@ -143,7 +143,9 @@ class ReuseGate(GateInputs, ModelPlugin):
             computed mask changed between its last two computed frames
             (:func:`~vosframe.plugins.reuse_gate.inputs.history_channel`). An object is
             ready for the gate after its first computed frame. Not in the paper; trained
-            by ``vosframe train-gate`` only.
+            by ``vosframe train-gate`` only, as ``pre_gate``.
+        pre_gate: ``copy`` with ``pixel_cue``: a first stage that copies from pixel-level
+            cues before the backbone runs (:mod:`~vosframe.plugins.reuse_gate.pre_gate`).
         gate_norm: Keep the batch norm of the official gate layout (see
             :class:`~vosframe.plugins.reuse_gate.modules.GateFunction`).
         max_reuse_run: Inference only: after this many consecutive alternative frames an
@@ -187,6 +189,7 @@ class ReuseGate(GateInputs, ModelPlugin):
         object_cue: bool = False,
         pixel_cue: bool = False,
         history_cue: bool = False,
+        pre_gate: bool = False,
         gate_pool: int = 1,
         gate_norm: bool = True,
         max_reuse_run: int | None = None,
@@ -226,6 +229,9 @@ class ReuseGate(GateInputs, ModelPlugin):
             )
         self.object_cue, self.pixel_cue = bool(object_cue), bool(pixel_cue)
         self.history_cue = bool(history_cue)
+        if pre_gate and (variant != "copy" or not pixel_cue):
+            raise ConfigError("ReuseGate.pre_gate needs variant='copy' and pixel_cue=True")
+        self.pre_gate = bool(pre_gate)
         if int(gate_pool) < 1:
             raise ConfigError(f"ReuseGate.gate_pool must be >= 1, got {gate_pool}")
         self.gate_pool = int(gate_pool)
@@ -305,34 +311,9 @@ class ReuseGate(GateInputs, ModelPlugin):
             self.translator = RefineTranslator(c_r, c_s, self.translator_mid, self.merge_kernel)
         elif self.variant == "reuse_mask":
             self.mask_translator = MaskTranslator(c_s, self.mask_width)
+        if self.pre_gate:
+            self.pre = PreGate(5 + (1 if self.history_cue else 0))
         self._owner[:] = [model]
-
-    # ------------------------------------------------------------------ helpers
-    def _state(self, obj: ObjectState) -> GateObjectState | None:
-        return obj.plugins.get(self.key)
-
-    def _prev_score(self, obj: ObjectState) -> torch.Tensor | None:
-        st = self._state(obj)
-        return st.score if st is not None and st.score is not None else obj.last_score
-
-    def _ready(self, obj: ObjectState) -> bool:
-        """True if the object has every cache its alternative path and its gate read."""
-        st = self._state(obj)
-        if st is None:
-            return False
-        if self.motion_cue and (st.feature is None or obj.last_prob is None):
-            return False
-        if self.pixel_cue and st.image is None:
-            return False
-        if self.history_cue and st.mask_rate is None:
-            return False
-        if self.variant in TRANSLATES and (
-            self.points["reentry"].name not in obj.refined or self._prev_score(obj) is None
-        ):
-            return False
-        if self.points["previous"].source == "score":
-            return self._prev_score(obj) is not None
-        return obj.last_prob is not None
 
     # ------------------------------------------------------------------ inference
     def init_object(self, frame: FrameState, obj: ObjectState, mask: torch.Tensor) -> Any:

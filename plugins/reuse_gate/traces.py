@@ -386,7 +386,7 @@ def train_from_config(
     Config keys: ``model`` (with the ReuseGate plugin), ``load_from_vosframe`` (the trained
     base model), ``gate_traces = dict(data=DAVIS-layout folder of fully annotated training
     sequences, short_side, frame_steps, steps, batch_size, lr, holdout, seed, precision,
-    threads)``. Writes
+    threads, pre_steps)``; a gate with ``pre_gate`` then fits its pre-gate. Writes
     ``vosframe_latest.pt`` (without the backbone's weights, as ``vosframe train``) and
     ``calibration.json`` (:func:`gate_calibration` and
     :func:`~vosframe.plugins.reuse_gate.calibration.simulate_gate` on the held-out
@@ -402,6 +402,8 @@ def train_from_config(
     from vosframe.bench import open_davis
     from vosframe.builder import build_model, load_config
     from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
+
+    from .pre_gate import train_pre_gate
 
     torch.set_flush_denormal(True)
     cfg = load_config(str(config))
@@ -442,6 +444,11 @@ def train_from_config(
         seed=int(spec.get("seed", 0)),
         log=lambda step, loss: log(f"step {step} loss {loss:.4f}"),
     )
+    if _copy_gate(model).pre_gate:
+        pre_history = train_pre_gate(
+            model, train, steps=int(spec.get("pre_steps", 1000)), seed=int(spec.get("seed", 0))
+        )
+        log(f"pre-gate loss {pre_history[0]:.4f} -> {pre_history[-1]:.4f}")
     report = {
         "held_out": [t.name for t in held],
         "loss_history": history,

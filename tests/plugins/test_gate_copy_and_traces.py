@@ -380,3 +380,72 @@ def test_closed_loop_simulation_chains_decisions_and_applies_the_cap(toy_traces)
         )
     assert always["j_loss"] == pytest.approx(sum(lost) / 2, abs=1e-6)
     assert always["j_loss_worst"] == pytest.approx(max(lost), abs=1e-6)
+
+
+# ---------------------------------------------------------------------------- pre-gate
+def test_pre_gate_needs_the_copy_variant_and_the_pixel_cue():
+    with pytest.raises(ConfigError, match="pre_gate needs variant='copy' and pixel_cue"):
+        ReuseGate(**{**COPY, "pre_gate": True})
+
+
+def _sure_pre_gate(gate, sure: bool) -> None:
+    with torch.no_grad():
+        gate.pre.net[2].bias.fill_(6.0 if sure else -6.0)
+
+
+def test_pre_gate_is_inert_until_trained_and_then_skips_the_backbone():
+    frames, label0 = toy_clip(6)
+    model, gate = _toy(tau=0.5, pixel_cue=True, pre_gate=True, max_reuse_run=None)
+    calls = []
+    model.feature_extractor.register_forward_hook(lambda *a: calls.append(1))
+    decided = []
+    decide = gate.decide
+    gate.decide = lambda frame, objs: (
+        decided.append([o.obj_id for o in objs]) or decide(frame, objs)
+    )
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    session.step(frames[1])
+    assert gate.pre(torch.zeros(1, 5)).item() < 0.05  # inert: every object reached the gate
+    assert decided == [[3, 7]]
+    _sure_pre_gate(gate, True)
+    calls.clear()
+    before = session.step(frames[2])
+    assert {r.path for r in before.paths.values()} == {"alt"}
+    assert calls == []  # every object copied before the backbone: no features computed
+    assert session.last_frame.features.maps == {}
+    again = session.step(frames[3])
+    assert np.array_equal(again.labels, before.labels) and decided == [[3, 7]]
+
+
+def test_pre_gate_decisions_leave_the_rest_to_the_gate():
+    frames, label0 = toy_clip(4)
+    model, gate = _toy(tau=0.5, pixel_cue=True, pre_gate=True)
+    seen = []
+    decide = gate.decide
+    gate.decide = lambda frame, objs: seen.append([o.obj_id for o in objs]) or decide(frame, objs)
+
+    def only_3(frame, objs):  # as the real pre-gate would if sure about object 3 only
+        for o in objs:
+            o.plugins[gate.key].copy = o.obj_id == 3
+        return [o.obj_id == 3 for o in objs]
+
+    gate.predecide = only_3
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    result = session.step(frames[1])
+    assert seen == [[7]] and result.paths[3].path == "alt"
+
+
+def test_pre_gate_trains_on_traces_and_joins_the_closed_loop(toy_traces):
+    from vosframe.plugins.reuse_gate.calibration import simulate_gate
+    from vosframe.plugins.reuse_gate.pre_gate import train_pre_gate
+
+    model, gate = _toy(pixel_cue=True, pre_gate=True)
+    traces = gate_traces.record_traces(model, toy_traces[2], precision="fp32")
+    hist = train_pre_gate(model, traces, steps=300)
+    assert hist[-1] < hist[0]
+    assert not torch.equal(gate.pre.scale, torch.ones(5))  # standardised on the samples
+    _sure_pre_gate(gate, True)
+    rows = simulate_gate(model, traces, taus=(0.5,), max_reuse_run=2)
+    assert rows[0]["pre_gate_share"] == 1.0 and rows[0]["reuse"] == pytest.approx(0.8)

@@ -113,15 +113,27 @@ class FrameEngine:
         """
         model = self.model
         size = tuple(frame.image.shape[-2:])
-        up_to = self.cut if (self.decider is not None and tracked and not new) else None
-        frame.features = Features(model.feature_extractor(frame.image, up_to=up_to), size)
-
+        gated = self.decider is not None and bool(tracked)
         alt = [False] * len(tracked)
         decide_ms = 0.0
-        if self.decider is not None and tracked:
+        if gated and not new:  # decisions that need no features of this frame
+            assert self.decider is not None
             t0 = time.perf_counter()
-            alt = list(self.decider.decide(frame, tracked))
+            alt = [bool(a) for a in self.decider.predecide(frame, tracked)]
             decide_ms = _ms(t0) / len(tracked)
+        if gated and not new and all(alt):  # nothing needs features: skip the extractor
+            frame.features = Features({}, size)
+        else:
+            up_to = self.cut if (gated and not new) else None
+            frame.features = Features(model.feature_extractor(frame.image, up_to=up_to), size)
+            open_ = [i for i, a in enumerate(alt) if not a]
+            if gated and open_:
+                assert self.decider is not None
+                t0 = time.perf_counter()
+                decided = self.decider.decide(frame, [tracked[i] for i in open_])
+                for i, a in zip(open_, decided):
+                    alt[i] = bool(a)
+                decide_ms += _ms(t0) / len(tracked)
         full_objs = [o for o, a in zip(tracked, alt) if not a]
         alt_objs = [o for o, a in zip(tracked, alt) if a]
         if (full_objs or new) and len(frame.features.maps) < len(model.feature_extractor.levels):

@@ -102,6 +102,17 @@ class ModelPlugin(nn.Module):
         """
         return None
 
+    def predecide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
+        """Per object, True to take the alternative path *without any features* of this
+        frame; called before the feature extractor runs (``frame.features`` is empty).
+
+        Only for objects whose alternative path reads no feature of the current frame (for
+        example, keeping the last mask). When every tracked object is decided here and no
+        object is added, the frame skips the feature extractor entirely; the others go to
+        :meth:`decide` as usual. The default decides nothing.
+        """
+        return [False] * len(objects)
+
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
         """Return, per object, True to take the alternative path on this frame.
 
