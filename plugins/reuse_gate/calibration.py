@@ -122,7 +122,8 @@ def simulate_gate(
                         m = 0 if before is None else last - before
                         sample = [(s, obj_id, t, t - last, m)]
                         if gate.pre_gate:
-                            copy = float(gate.pre(_pre_samples(gate, traces, sample)[0])[0]) > tau
+                            p_pre = float(gate.pre(_pre_samples(gate, traces, sample)[0])[0])
+                            copy = p_pre > tau + gate.pre_margin * (1.0 - tau)
                             pre_copied += int(copy)
                         if not copy:
                             p, _ = _batch(gate, traces, sample)

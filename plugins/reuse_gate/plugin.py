@@ -145,7 +145,8 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
             ready for the gate after its first computed frame. Not in the paper; trained
             by ``vosframe train-gate`` only, as ``pre_gate``.
         pre_gate: ``copy`` with ``pixel_cue``: a first stage that copies from pixel-level
-            cues before the backbone runs (:mod:`~vosframe.plugins.reuse_gate.pre_gate`).
+            cues before the backbone runs (:mod:`~vosframe.plugins.reuse_gate.pre_gate`),
+            when its probability exceeds ``tau + pre_margin * (1 - tau)``.
         gate_norm: Keep the batch norm of the official gate layout (see
             :class:`~vosframe.plugins.reuse_gate.modules.GateFunction`).
         max_reuse_run: Inference only: after this many consecutive alternative frames an
@@ -190,6 +191,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         pixel_cue: bool = False,
         history_cue: bool = False,
         pre_gate: bool = False,
+        pre_margin: float = 0.0,
         gate_pool: int = 1,
         gate_norm: bool = True,
         max_reuse_run: int | None = None,
@@ -231,7 +233,9 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         self.history_cue = bool(history_cue)
         if pre_gate and (variant != "copy" or not pixel_cue):
             raise ConfigError("ReuseGate.pre_gate needs variant='copy' and pixel_cue=True")
-        self.pre_gate = bool(pre_gate)
+        if not 0.0 <= float(pre_margin) <= 1.0:
+            raise ConfigError(f"ReuseGate.pre_margin must be in [0, 1], got {pre_margin}")
+        self.pre_gate, self.pre_margin = bool(pre_gate), float(pre_margin)
         if int(gate_pool) < 1:
             raise ConfigError(f"ReuseGate.gate_pool must be >= 1, got {gate_pool}")
         self.gate_pool = int(gate_pool)

@@ -6,8 +6,9 @@ F_t. The pre-gate is a first, cheaper stage of a cascade: from a few scalars tha
 feature of the frame (how much the pixels changed around the object's boundary and over
 the whole frame since the object's last computed frame, the object's area, the cache age
 and, with ``history_cue``, how fast its mask changed recently) a small MLP gives a
-probability of reuse. Objects with ``p > tau`` copy at once; the others go to the full
-gate. When every object copies here, the engine skips the feature extractor
+probability of reuse. Objects with ``p > pre_tau`` copy at once (``pre_tau = tau +
+pre_margin * (1 - tau)``: a stricter threshold, since this stage sees less); the others
+go to the full gate. When every object copies here, the engine skips the feature extractor
 (:meth:`~vosframe.core.plugin.ModelPlugin.predecide`).
 
 It starts inert (reuse probability ~0.02) and is trained on inference traces after the
@@ -93,6 +94,7 @@ class PreGating:
     """Mixin of :class:`~vosframe.plugins.reuse_gate.plugin.ReuseGate`: ``predecide``."""
 
     pre_gate: bool
+    pre_margin: float
     pre: PreGate
     history_cue: bool
     max_reuse_run: int | None
@@ -100,8 +102,13 @@ class PreGating:
     force: str | None
     key: str
 
+    @property
+    def pre_tau(self) -> float:
+        """The pre-gate's threshold: ``tau + pre_margin * (1 - tau)`` (1 when ``tau`` is)."""
+        return self.tau + self.pre_margin * (1.0 - self.tau)
+
     def predecide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
-        """Copy objects the pre-gate is sure about (``p > tau``) before any feature runs."""
+        """Copy objects the pre-gate is sure about (``p > pre_tau``) before any feature runs."""
         decision = [False] * len(objects)
         if not self.pre_gate or not self.runs or self.force is not None:  # type: ignore[attr-defined]
             return decision
@@ -125,7 +132,7 @@ class PreGating:
         )
         p = self.pre(x).tolist()
         for k, (i, st) in enumerate(zip(idx, states)):
-            if p[k] > self.tau:
+            if p[k] > self.pre_tau:
                 decision[i] = True
                 st.p_reuse, st.copy, st.delta = p[k], True, None
         return decision

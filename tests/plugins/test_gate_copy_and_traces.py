@@ -449,3 +449,13 @@ def test_pre_gate_trains_on_traces_and_joins_the_closed_loop(toy_traces):
     _sure_pre_gate(gate, True)
     rows = simulate_gate(model, traces, taus=(0.5,), max_reuse_run=2)
     assert rows[0]["pre_gate_share"] == 1.0 and rows[0]["reuse"] == pytest.approx(0.8)
+
+
+def test_pre_margin_makes_the_pre_gate_stricter_than_the_gate():
+    gate = ReuseGate(**{**COPY, "pixel_cue": True, "pre_gate": True, "pre_margin": 0.5})
+    gate.tau = 0.7
+    assert gate.pre_tau == pytest.approx(0.85)
+    gate.tau = 1.0
+    assert gate.pre_tau == 1.0  # off stays off
+    with pytest.raises(ConfigError, match="pre_margin must be in"):
+        ReuseGate(**{**COPY, "pixel_cue": True, "pre_gate": True, "pre_margin": 1.5})
