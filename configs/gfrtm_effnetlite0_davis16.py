@@ -14,10 +14,15 @@
 # configs/gfrtm_clip_effnetlite0_davis16.py for the previous recipe.
 #
 # Alternative path: "copy" (the object's last output mask). When every object copies, the
-# session returns the previous frame's output as it was (no aggregation, resize, labels),
-# so a copied frame costs the backbone up to F_t (stride 8), the gate and the input resize.
-# The gate and its training settings are configs/_base_/plugins/copy_gate_traces.py.
+# session returns the previous frame's output as it was (no aggregation, resize, labels).
+# A copy decided by the pre-gate costs the input resize and a few pixel statistics
+# (~2-3 ms); one decided by the gate also costs the backbone up to F_t (stride 8) and the
+# gate (~13 ms). The gate and its training settings are
+# configs/_base_/plugins/copy_gate_traces.py (copy_gate_cascade); the pre-gate is fitted
+# after the gate on the same traces.
 _base_ = ["frtm_effnetlite0_davis16.py", "_base_/plugins/copy_gate_traces.py"]
-model = dict(plugins=[{{_base_.copy_gate}}])
+model = dict(plugins=[{{_base_.copy_gate_cascade}}])
 load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"
-gate_traces = dict(short_side=360)  # the scale FRTM runs 480p videos at (max_internal_size)
+# short_side: the scale FRTM runs 480p videos at (max_internal_size); frame_steps: each
+# training video also on every 2nd frame (twice the motion per frame)
+gate_traces = dict(short_side=360, frame_steps=[1, 2])

@@ -386,7 +386,7 @@ def train_from_config(
     Config keys: ``model`` (with the ReuseGate plugin), ``load_from_vosframe`` (the trained
     base model), ``gate_traces = dict(data=DAVIS-layout folder of fully annotated training
     sequences, short_side, frame_steps, steps, batch_size, lr, holdout, seed, precision,
-    threads, pre_steps)``; a gate with ``pre_gate`` then fits its pre-gate. Writes
+    threads, pre_steps, pre_over_weight)``; a gate with ``pre_gate`` then fits its pre-gate. Writes
     ``vosframe_latest.pt`` (without the backbone's weights, as ``vosframe train``) and
     ``calibration.json`` (:func:`gate_calibration` and
     :func:`~vosframe.plugins.reuse_gate.calibration.simulate_gate` on the held-out
@@ -446,7 +446,11 @@ def train_from_config(
     )
     if _copy_gate(model).pre_gate:
         pre_history = train_pre_gate(
-            model, train, steps=int(spec.get("pre_steps", 1000)), seed=int(spec.get("seed", 0))
+            model,
+            train,
+            steps=int(spec.get("pre_steps", 1000)),
+            seed=int(spec.get("seed", 0)),
+            over_weight=float(spec.get("pre_over_weight", 1.0)),
         )
         log(f"pre-gate loss {pre_history[0]:.4f} -> {pre_history[-1]:.4f}")
     report = {
