@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -12,6 +13,7 @@ from vosframe.core.state import FrameState, ObjectState
 
 from .modules import (
     PIXEL_CUE_STRIDE,
+    boundary_band,
     change_cue,
     downsample_mask,
     image_change_cue,
@@ -126,6 +128,62 @@ class GateInputs:
             frame.scratch[key] = self.cut_feature(frame.features)
         return frame.scratch[key]
 
+    def object_mask(self, obj: ObjectState, size: tuple[int, int]) -> torch.Tensor:
+        """``(1, 1, h, w)`` the object's last output mask area-downsampled to ``size``.
+
+        Cached in the object's gate state while ``obj.last_prob`` is the same tensor: the
+        engine replaces that tensor (never writes into it) when the output changes and
+        keeps it on frames whose output is unchanged, so a copied object's masks at the
+        cue grids are computed once per computed frame. The values are exactly
+        :func:`downsample_mask` of ``last_prob``.
+        """
+        st = self._state(obj)
+        prob = obj.last_prob
+        assert st is not None and prob is not None
+        if st.mask_src is not prob:
+            st.mask_src, st.mask_maps = prob, {}
+        size = (int(size[0]), int(size[1]))
+        if size not in st.mask_maps:
+            st.mask_maps[size] = downsample_mask(prob.float(), size)
+        return st.mask_maps[size]
+
+    def object_band(self, obj: ObjectState, size: tuple[int, int]) -> torch.Tensor:
+        """:func:`boundary_band` of :meth:`object_mask` (cached with it)."""
+        mask = self.object_mask(obj, size)
+        st = self._state(obj)
+        assert st is not None
+        key = ("band", int(size[0]), int(size[1]))
+        if key not in st.mask_maps:
+            st.mask_maps[key] = boundary_band(mask)
+        return st.mask_maps[key]
+
+    def object_masks(self, objs: Sequence[ObjectState], size: tuple[int, int]) -> torch.Tensor:
+        """``(N, 1, h, w)``: :meth:`object_mask` of every object."""
+        return torch.cat([self.object_mask(o, size) for o in objs])
+
+    def pixel_change(self, frame: FrameState, objs: Sequence[ObjectState]) -> torch.Tensor:
+        """``(N, 2, 1, 1)`` :func:`image_change_cue` of the objects on this frame.
+
+        Computed once per frame and object (``frame.scratch``): the pre-gate and the gate
+        read the same values.
+        """
+        image = self.frame_image(frame)
+        keys = [(self.key, "pixel", o.obj_id) for o in objs]
+        todo = [i for i, k in enumerate(keys) if k not in frame.scratch]
+        if todo:
+            states = [self._state(objs[i]) for i in todo]
+            grid = (int(image.shape[-2]), int(image.shape[-1]))
+            todo_objs = [objs[i] for i in todo]
+            cue = image_change_cue(
+                image,
+                torch.cat([st.image for st in states]),  # type: ignore[union-attr]
+                self.object_masks(todo_objs, grid),
+                band=torch.cat([self.object_band(o, grid) for o in todo_objs]),
+            )
+            for j, i in enumerate(todo):
+                frame.scratch[keys[i]] = cue[j : j + 1]
+        return torch.cat([frame.scratch[k] for k in keys])
+
     def frame_image(self, frame: FrameState) -> torch.Tensor:
         """:func:`pool_image` of the frame, computed once per frame (``frame.scratch``)."""
         key = (self.key, "image")
@@ -156,6 +214,7 @@ class GateInputs:
         image: torch.Tensor | None = None,
         last_image: torch.Tensor | None = None,
         history: torch.Tensor | None = None,
+        pixel: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``D_t``, with the change cues appended when ``motion_cue`` is on.
 
@@ -163,19 +222,23 @@ class GateInputs:
             d: ``(N, width, h, w)`` dissimilarity maps.
             feature: ``(1, C, h, w)`` F_t of the frame.
             last_feature: ``(N, C, h, w)`` F_t of each object's last computed frame.
-            prob: ``(N, 1, H, W)`` each object's last output mask.
+            prob: ``(N, 1, H, W)`` each object's last output mask (or already at the
+                F_t grid).
             image: ``(1, 3, h4, w4)`` the frame pooled by :func:`pool_image` (``pixel_cue``).
             last_image: ``(N, 3, h4, w4)`` each object's last computed frame, pooled.
             history: ``(N,)`` each object's recent mask change per frame
                 (:func:`history_channel`; ``history_cue``).
+            pixel: ``(N, 2, 1, 1)`` :func:`image_change_cue` when already computed
+                (replaces ``image`` and ``last_image``).
         """
         if not self.motion_cue:
             return d
         assert last_feature is not None and prob is not None
         cue = change_cue(feature, last_feature, prob, object_stats=self.object_cue)
         if self.pixel_cue:
-            assert image is not None and last_image is not None
-            pixel = image_change_cue(image, last_image, prob)
+            if pixel is None:
+                assert image is not None and last_image is not None
+                pixel = image_change_cue(image, last_image, prob)
             cue = torch.cat([cue, pixel.expand(-1, -1, *cue.shape[-2:])], 1)
         if self.history_cue:
             assert history is not None

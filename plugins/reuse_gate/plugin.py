@@ -368,10 +368,9 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
                 d,
                 cut,
                 torch.cat([s.feature for s in states]),
-                torch.cat([o.last_prob for o in objs]),
-                self.frame_image(frame) if self.pixel_cue else None,
-                torch.cat([s.image for s in states]) if self.pixel_cue else None,
-                torch.tensor([s.mask_rate for s in states]) if self.history_cue else None,
+                self.object_masks(objs, (cut.shape[-2], cut.shape[-1])),
+                history=torch.tensor([s.mask_rate for s in states]) if self.history_cue else None,
+                pixel=self.pixel_change(frame, objs) if self.pixel_cue else None,
             )
         else:
             x = d

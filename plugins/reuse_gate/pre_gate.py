@@ -41,15 +41,19 @@ def pre_gate_inputs(
     prob: torch.Tensor,
     age: torch.Tensor,
     history: torch.Tensor | None = None,
+    band: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``(N, 5)`` (or ``(N, 6)`` with ``history``) pre-gate inputs, all logarithmic.
 
     Args:
         image: ``(1, 3, h, w)`` the frame, pooled (:func:`pool_image`).
         last_image: ``(N, 3, h, w)`` each object's last computed frame, pooled.
-        prob: ``(N, 1, H, W)`` each object's last output mask.
+        prob: ``(N, 1, H, W)`` each object's last output mask (or already on the grid of
+            ``image``).
         age: ``(N,)`` frames since each object's last computed frame.
         history: ``(N,)`` each object's recent mask change per frame (``history_cue``).
+        band: ``(N, 2, 1, 1)`` :func:`image_change_cue` of the objects, when already
+            computed.
 
     Returns:
         The boundary-band change and its per-cell form
@@ -57,7 +61,9 @@ def pre_gate_inputs(
         change, the object's area and the cache age (and the history rate).
     """
     last = last_image.float()
-    band = image_change_cue(image, last, prob).flatten(1)
+    if band is None:
+        band = image_change_cue(image, last, prob)
+    band = band.flatten(1)
     change = (image.float() - last).abs().mean((1, 2, 3))
     area = downsample_mask(prob.float(), tuple(last.shape[-2:])).mean((1, 2, 3))
     cols = [band, torch.log(change + 1e-3)[:, None], torch.log(area + 1e-4)[:, None]]
@@ -122,12 +128,16 @@ class PreGating:
         if not idx:
             return decision
         states = [objects[i].plugins[self.key] for i in idx]
+        objs = [objects[i] for i in idx]
+        image = self.frame_image(frame)  # type: ignore[attr-defined]
+        grid = (int(image.shape[-2]), int(image.shape[-1]))
         x = pre_gate_inputs(
-            self.frame_image(frame),  # type: ignore[attr-defined]
+            image,
             torch.cat([s.image for s in states]),
-            torch.cat([objects[i].last_prob for i in idx]),
+            self.object_masks(objs, grid),  # type: ignore[attr-defined]
             torch.tensor([s.run + 1 for s in states]),
             torch.tensor([s.mask_rate for s in states]) if self.history_cue else None,
+            band=self.pixel_change(frame, objs),  # type: ignore[attr-defined]
         )
         p = self.pre(x).tolist()
         for k, (i, st) in enumerate(zip(idx, states)):

@@ -28,6 +28,10 @@ class GateObjectState:
         mask_index: Frame index of ``mask``.
         mask_rate: Mask change per frame between the object's last two computed frames
             (``history_cue`` only; None until it has two).
+        mask_src: The output mask (``ObjectState.last_prob``) ``mask_maps`` were made from.
+        mask_maps: ``mask_src`` area-downsampled, by grid size, and its boundary band
+            (``("band", h, w)``): the cue inputs' masks, computed once while the object's
+            output stays the same tensor.
     """
 
     template: torch.Tensor
@@ -41,3 +45,5 @@ class GateObjectState:
     mask: torch.Tensor | None = None
     mask_index: int = -1
     mask_rate: float | None = None
+    mask_src: torch.Tensor | None = None
+    mask_maps: dict[tuple, torch.Tensor] = attrs.Factory(dict)

@@ -185,8 +185,9 @@ class FrameEngine:
                 given = torch.cat([torch.zeros_like(union)] * (1 + len(tracked)) + new_masks, 0)
                 probs = probs * (1 - union) + given * union
 
-        for i, o in enumerate(tracked):
-            o.last_prob = probs[1 + i : 2 + i]
+        if not unchanged:  # unchanged: last_prob stays the same tensor (plugins cache on it)
+            for i, o in enumerate(tracked):
+                o.last_prob = probs[1 + i : 2 + i]
         if full_objs:
             t0 = time.perf_counter()
             index = {o.obj_id: i for i, o in enumerate(tracked)}
