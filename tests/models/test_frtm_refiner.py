@@ -110,6 +110,18 @@ def test_bicubic_pyramid_is_torch_bicubic() -> None:
     torch.testing.assert_close(PyrUpBicubic2d(3)(x), ref, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_bicubic_pyramid_is_the_official_form_exactly(channels_last) -> None:
+    x = torch.randn(2, 5, 11, 14, requires_grad=True)
+    up = PyrUpBicubic2d(5)
+    inp = x.contiguous(memory_format=torch.channels_last) if channels_last else x
+    got = up(inp)
+    assert torch.equal(got, literal_pyr_up(x))
+    (grad,) = torch.autograd.grad(got.square().sum(), x)
+    (ref,) = torch.autograd.grad(literal_pyr_up(x).square().sum(), x)
+    torch.testing.assert_close(grad, ref)
+
+
 def test_first_level_uses_pooled_reduce_as_deep_input(features, score) -> None:
     ref = make_refiner()
     level = ref.stages["32"]

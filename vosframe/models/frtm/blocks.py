@@ -137,12 +137,16 @@ def _bicubic_phase_kernels(a: float = -0.75) -> torch.Tensor:
 class PyrUpBicubic2d(nn.Module):
     """Fixed x2 bicubic upsampling (``a = -0.75``), as the official ``PyrUpBicubic2d``.
 
-    Replicate-pad by 2, one depthwise 4x4 convolution giving the four output phases, a pixel
-    shuffle, and a 1-pixel crop: ``(N, C, h, w) -> (N, C, 2h, 2w)``. The official code runs
-    four separate convolutions and interleaves them with ``stack``/``view``; this is the same
-    arithmetic in one call. The result equals ``F.interpolate(x, scale_factor=2,
-    mode='bicubic', align_corners=False)`` up to rounding (tested); this form is faster with
-    channels_last. The kernel is a non-persistent buffer (no checkpoint keys).
+    Replicate-pad by 2, four depthwise 4x4 convolutions (one per output phase), interleaved
+    and cropped by one pixel: ``(N, C, h, w) -> (N, C, 2h, 2w)``. The official code
+    interleaves its four convolutions with ``stack``/``view`` and crops with a negative pad;
+    here each phase is written straight into its strided slice of the (channels_last)
+    output, crop included. The result equals ``F.interpolate(x, scale_factor=2,
+    mode='bicubic', align_corners=False)`` up to rounding and the official form exactly in
+    fp32 (tested). On this CPU in bf16 + channels_last at 64x90x160 it costs 2.4 ms, against
+    9.8 ms for one depthwise convolution with four outputs per channel + ``pixel_shuffle``
+    (oneDNN's path for a channel multiplier is slow). The kernels are a non-persistent
+    buffer (no checkpoint keys).
     """
 
     weight: torch.Tensor
@@ -150,14 +154,33 @@ class PyrUpBicubic2d(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.channels = channels
-        self.register_buffer(
-            "weight", _bicubic_phase_kernels().repeat(channels, 1, 1, 1), persistent=False
-        )
+        # (4 * C, 1, 4, 4), phase-major: rows p * C .. p * C + C - 1 are the depthwise
+        # kernels of phase p = 2 * (odd row) + (odd col) (4-D, so .to(channels_last) works)
+        kernels = _bicubic_phase_kernels().repeat_interleave(channels, dim=0)
+        self.register_buffer("weight", kernels, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
         padded = F.pad(x, (2, 2, 2, 2), mode="replicate")
-        phases = F.conv2d(padded, self.weight.to(padded.dtype), groups=self.channels)
-        return F.pixel_shuffle(phases, 2)[..., 1:-1, 1:-1]
+        weight = self.weight.to(padded.dtype)
+        p00, p01, p10, p11 = (
+            F.conv2d(padded, weight[p * c : (p + 1) * c], groups=c) for p in range(4)
+        )
+        # The full interleave is (2h + 2) x (2w + 2) with row 2i + a from phase row i
+        # (a = 1 for odd rows); the 1-pixel crop shifts it by one, so output row 2m comes
+        # from an odd phase row m and row 2m + 1 from an even phase row m + 1 (same for
+        # columns).
+        out = torch.empty(
+            (n, c, 2 * h, 2 * w),
+            dtype=p00.dtype,
+            device=p00.device,
+            memory_format=torch.channels_last,
+        )
+        out[..., 0::2, 0::2] = p11[..., :h, :w]
+        out[..., 0::2, 1::2] = p10[..., :h, 1:]
+        out[..., 1::2, 0::2] = p01[..., 1:, :w]
+        out[..., 1::2, 1::2] = p00[..., 1:, 1:]
+        return out
 
 
 class OfficialHead(nn.Module):
