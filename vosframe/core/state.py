@@ -117,7 +117,10 @@ class ObjectState:
         localizer: The target localizer's own per-object state (model-specific attrs class).
         plugins: Per-plugin per-object state, keyed by the plugin's instance name.
         last_prob: Final (aggregated) foreground probability on the last frame,
-            ``(1, 1, H, W)`` at internal size.
+            ``(1, 1, H, W)`` at internal size. The engine replaces the tensor when the
+            output changes, keeps the same tensor on frames whose output is unchanged
+            (every object copied) and never writes into it, so plugins may cache values
+            derived from it by identity.
         last_score: The last *computed* coarse score (output of the localizer), or None.
         refined: The last computed refined features keyed by re-entry point name.
         first_frame: Session frame index at which the object was added.
