@@ -31,12 +31,14 @@ def register_backbones(register: Register) -> None:
 
 @hookimpl
 def register_plugins(register: Register) -> None:
-    """The reuse gate and the scheduled-reuse baseline."""
+    """The reuse gate, the scheduled-reuse baseline and the spatial prior."""
     from vosframe.plugins.reuse_gate import ReuseGate
     from vosframe.plugins.schedule import ScheduledReuse
+    from vosframe.plugins.spatial_prior import SpatialPrior
 
     register(ReuseGate)
     register(ScheduledReuse)
+    register(SpatialPrior)
 
 
 @hookimpl

@@ -5,9 +5,11 @@ plugin is attached (else all levels), (2) asks that plugin, per object, for the 
 the alternative path, (3) resumes feature extraction only if some object needs the full
 path (shared by all objects), (4) runs the localizer and the refiner for the full group,
 capturing the re-entry feature, and the plugin's alternative plus the refiner's tail for
-the alternative group, (5) aggregates all objects, with given masks of new objects
-overwriting the prediction in their pixels, (6) updates the localizer state of the full
-group only, initialises new objects, and lets every plugin observe the outcome.
+the alternative group, (5) lets plugins filter the new probabilities
+(:meth:`~vosframe.core.plugin.ModelPlugin.filter_probs`) and aggregates all objects, with
+given masks of new objects overwriting the prediction in their pixels, (6) updates the
+localizer state of the full group only, initialises new objects, and lets every plugin
+observe the outcome.
 
 The engine holds no per-video state: all of it is in the :class:`ObjectState` objects.
 """
@@ -21,6 +23,7 @@ import attrs
 import torch
 
 from vosframe.core.model import VOSModel
+from vosframe.core.plugin import ModelPlugin
 from vosframe.core.state import Features, FrameState, ObjectState, Path, PathRecord
 
 
@@ -78,6 +81,9 @@ class FrameEngine:
             r = self.decider.points["reentry"]
             self.reentry = (r.name, r.stride)
         self.needs_init_outputs = any(p.needs_init_outputs for p in model.plugins)
+        self.filters = [
+            p for p in model.plugins if type(p).filter_probs is not ModelPlugin.filter_probs
+        ]
 
     def _full(
         self,
@@ -166,9 +172,15 @@ class FrameEngine:
                 cost[o.obj_id] += _ms(t0) / len(alt_objs)
 
         # Aggregate; the given masks of new objects overwrite the prediction in their pixels.
+        fresh = [o for o in tracked if o.obj_id not in kept]
+        predicted = {o.obj_id: torch.sigmoid(logits[o.obj_id].float()) for o in fresh}
+        if fresh and self.filters:
+            stacked_fresh = torch.cat([predicted[o.obj_id] for o in fresh])
+            for plugin in self.filters:
+                stacked_fresh = plugin.filter_probs(frame, fresh, stacked_fresh)
+            predicted = {o.obj_id: stacked_fresh[i : i + 1] for i, o in enumerate(fresh)}
         per_obj = [
-            kept[o.obj_id].float() if o.obj_id in kept else torch.sigmoid(logits[o.obj_id].float())
-            for o in tracked
+            kept[o.obj_id].float() if o.obj_id in kept else predicted[o.obj_id] for o in tracked
         ]
         new_masks = [n.mask.float() for n in new]
         stacked = torch.cat(per_obj + new_masks, dim=0) if (per_obj or new_masks) else None

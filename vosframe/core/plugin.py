@@ -124,6 +124,25 @@ class ModelPlugin(nn.Module):
         """Produce the score and the re-entry feature for objects on the alternative path."""
         raise NotImplementedError(f"{type(self).__name__} does not provide an alternative path")
 
+    def filter_probs(
+        self, frame: FrameState, objects: Sequence[ObjectState], probs: torch.Tensor
+    ) -> torch.Tensor:
+        """Adjust the new foreground probabilities of ``objects`` before aggregation.
+
+        Called for the objects whose mask was predicted on this frame (not for objects that
+        keep their last mask), before the model aggregates them and before the localizer
+        learns from the result; ``obj.last_prob`` still holds the previous frame's output.
+
+        Args:
+            frame: The frame.
+            objects: The objects, in the order of ``probs``.
+            probs: ``(N, 1, H, W)`` float32 foreground probabilities at internal size.
+
+        Returns:
+            The probabilities to use, same shape (the default returns ``probs``).
+        """
+        return probs
+
     def observe(
         self, frame: FrameState, objects: Sequence[ObjectState], paths: Sequence[Path]
     ) -> None:
