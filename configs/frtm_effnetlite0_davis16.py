@@ -4,4 +4,8 @@ _base_ = [
     "_base_/models/frtm_effnetlite0.py",
     "_base_/datasets/davis16_bank_240p.py",
     "_base_/schedules/adam_cpu.py",
+    "_base_/plugins/spatial_prior.py",
 ]
+# Inference: drop predicted components far from the object's previous mask (the plugin
+# takes no part in training; the shipped weights were trained before it was added).
+model = dict(plugins=[{{_base_.spatial_prior}}])

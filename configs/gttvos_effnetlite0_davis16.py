@@ -6,5 +6,5 @@
 #   vosframe train-gate configs/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos
 # The gate and its training settings are configs/_base_/plugins/copy_gate_traces.py.
 _base_ = ["ttvos_effnetlite0_davis16.py", "_base_/plugins/copy_gate_traces.py"]
-model = dict(plugins=[{{_base_.copy_gate}}])
+model = dict(plugins=[{{_base_.copy_gate}}, {{_base_.spatial_prior}}])
 load_from_vosframe = "vosframe/weights/ttvos_effnetlite0_davis16.pt"
