@@ -41,7 +41,7 @@ def pre_gate_inputs(
     prob: torch.Tensor,
     age: torch.Tensor,
     history: torch.Tensor | None = None,
-    band: torch.Tensor | None = None,
+    pixel: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``(N, 5)`` (or ``(N, 6)`` with ``history``) pre-gate inputs, all logarithmic.
 
@@ -52,8 +52,8 @@ def pre_gate_inputs(
             ``image``).
         age: ``(N,)`` frames since each object's last computed frame.
         history: ``(N,)`` each object's recent mask change per frame (``history_cue``).
-        band: ``(N, 2, 1, 1)`` :func:`image_change_cue` of the objects, when already
-            computed.
+        pixel: ``(N, 2, 1, 1)`` :func:`image_change_cue` of the objects, when already
+            computed (as ``gate_input``'s ``pixel``).
 
     Returns:
         The boundary-band change and its per-cell form
@@ -61,9 +61,9 @@ def pre_gate_inputs(
         change, the object's area and the cache age (and the history rate).
     """
     last = last_image.float()
-    if band is None:
-        band = image_change_cue(image, last, prob)
-    band = band.flatten(1)
+    if pixel is None:
+        pixel = image_change_cue(image, last, prob)
+    band = pixel.flatten(1)
     change = (image.float() - last).abs().mean((1, 2, 3))
     area = downsample_mask(prob.float(), tuple(last.shape[-2:])).mean((1, 2, 3))
     cols = [band, torch.log(change + 1e-3)[:, None], torch.log(area + 1e-4)[:, None]]
@@ -137,7 +137,7 @@ class PreGating:
             self.object_masks(objs, grid),  # type: ignore[attr-defined]
             torch.tensor([s.run + 1 for s in states]),
             torch.tensor([s.mask_rate for s in states]) if self.history_cue else None,
-            band=self.pixel_change(frame, objs),  # type: ignore[attr-defined]
+            pixel=self.pixel_change(frame, objs),  # type: ignore[attr-defined]
         )
         p = self.pre(x).tolist()
         for k, (i, st) in enumerate(zip(idx, states)):

@@ -3,6 +3,6 @@
 # dilated by half the object's size (margin * sqrt(area), at least min_radius pixels), are
 # removed before aggregation and before the target model learns from the mask. The margin
 # was set a priori (half the object's size), not tuned: measured once on DAVIS-2016 val
-# (FRTM, 360p): J&F 63.3 -> 66.4; on the train sequences (240p) 69.2 -> 69.8; TTVOS on val
+# (FRTM, 360p): J&F 63.3 -> 66.7; on the train sequences (240p) 69.2 -> 69.8; TTVOS on val
 # 56.9 -> 58.0.
 spatial_prior = dict(type="SpatialPrior", margin=0.5, min_radius=8)
