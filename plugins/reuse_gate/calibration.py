@@ -6,8 +6,9 @@ frame, so the next decision sees an older cache, and
 ``max_reuse_run`` forces a computed frame after a run of copies. :func:`simulate_gate`
 replays that loop on held-out traces of the base model, per object:
 
-* frame ``t`` copies iff the object is ready, its run of copies is below the cap and the
-  pre-gate (if any) or the gate gives ``p_reuse > tau``; its output is then the mask of
+* frame ``t`` copies iff the object is ready, its run of copies is below the cap, the
+  copy fits the drift budget and the pre-gate (if any) or the gate gives
+  ``p_reuse > tau``; its output is then the mask of
   the last computed frame ``c``;
 * otherwise the frame is computed and its output is the trace's (the base model's) mask.
 
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from .inputs import coarse_mask, mask_change
 from .training import mask_iou
 
 if TYPE_CHECKING:
@@ -86,6 +88,7 @@ def simulate_gate(
     traces: Sequence[SequenceTrace],
     taus: Sequence[float] = (0.9, 0.8, 0.7, 0.5, 0.3),
     max_reuse_run: int | None = None,
+    drift_budget: float | None = None,
 ) -> list[dict[str, float]]:
     """Run the copy gate frame by frame over ``traces`` at each ``tau``.
 
@@ -94,6 +97,9 @@ def simulate_gate(
         traces: Recorded sequences (:func:`~vosframe.plugins.reuse_gate.traces.record_traces`).
         taus: Thresholds.
         max_reuse_run: The cap (default: the gate's own).
+        drift_budget: The drift budget (default: the gate's own; see
+            :meth:`~vosframe.plugins.reuse_gate.inputs.GateInputs.reuse_capped`), on the
+            traced masks as at inference (the stride-4 grid).
 
     Returns:
         One row per ``tau``: ``reuse`` (copied frames / frames after each object's first),
@@ -107,18 +113,24 @@ def simulate_gate(
     gate = _copy_gate(model)
     gate.eval()
     cap = gate.max_reuse_run if max_reuse_run is None else max_reuse_run
+    budget = gate.drift_budget if drift_budget is None else drift_budget
     rows = []
     for tau in taus:
         copied = frames = pre_copied = 0
         lost_total, worst = 0.0, float("-inf")
         for s, tr in enumerate(traces):
             for obj_id, obj in tr.objects.items():
-                last, before, run, lost_obj = 0, None, 0, 0.0
+                last, before, run, lost_obj, rate = 0, None, 0, 0.0, None
                 n_frames = obj.gt.shape[0] - 1
                 for t in range(1, obj.gt.shape[0]):
                     ready = before is not None or not gate.history_cue
+                    capped = (cap is not None and run >= cap) or (
+                        budget is not None
+                        and rate is not None
+                        and rate * (run + 1) > budget * (1.0 - tau)
+                    )
                     copy = False
-                    if ready and (cap is None or run < cap):
+                    if ready and not capped:
                         m = 0 if before is None else last - before
                         sample = [(s, obj_id, t, t - last, m)]
                         if gate.pre_gate:
@@ -137,6 +149,10 @@ def simulate_gate(
                         run += 1
                         copied += 1
                     else:
+                        change = mask_change(
+                            coarse_mask(obj.prob[t : t + 1]), coarse_mask(obj.prob[last : last + 1])
+                        )
+                        rate = float(change[0]) / (t - last)
                         before, last, run = last, t, 0
                 frames += n_frames
                 lost_total += lost_obj

@@ -70,6 +70,31 @@ class GateInputs:
     pixel_cue: bool
     history_cue: bool
     variant: str
+    max_reuse_run: int | None
+    drift_budget: float | None
+    tau: float
+
+    @property
+    def tracks_mask(self) -> bool:
+        """True if each object's computed masks are followed (``history_cue``, ``drift_budget``)."""
+        return self.history_cue or self.drift_budget is not None
+
+    def reuse_capped(self, state: GateObjectState, tau: float | None = None) -> bool:
+        """True if the object must be computed on this frame whatever the gate says.
+
+        ``max_reuse_run``: after that many copied frames in a row. ``drift_budget``: when
+        the object's measured drift per frame (``mask_rate``: ``1 - IoU`` of its last two
+        computed masks over their frame gap) times the age the copy would have exceeds
+        ``drift_budget * (1 - tau)`` (``tau``: the gate's own by default); unknown until
+        the object's second computed frame (no limit before).
+        """
+        if self.max_reuse_run is not None and state.run >= self.max_reuse_run:
+            return True
+        rate = state.mask_rate
+        if self.drift_budget is None or rate is None:
+            return False
+        budget = self.drift_budget * (1.0 - (self.tau if tau is None else tau))
+        return rate * (state.run + 1) > budget
 
     @property
     def cue_channels(self) -> int:

@@ -49,8 +49,10 @@ Decisions (where the paper, the official code and this framework differ):
   consecutive reused frames; without it, one wrong gate on a moving object copied a stale
   mask for 49 frames in a row on DAVIS ``horsejump-high``), ``object_cue``, ``pixel_cue``
   and ``history_cue`` (the change relative to the object's size, the pixels' change around
-  its boundary, its mask's recent change), ``gate_pool`` (the gate on a coarser grid). The
-  shipped gates are trained on inference traces (:mod:`~vosframe.plugins.reuse_gate.traces`).
+  its boundary, its mask's recent change), ``gate_pool`` (the gate on a coarser grid),
+  ``drift_budget`` (shorter runs of copies for objects whose computed masks change fast:
+  feedback the gate cannot get from one frame's cues). The shipped gates are trained on
+  inference traces (:mod:`~vosframe.plugins.reuse_gate.traces`).
 * ``copy`` returns ``AltOutput(keep_last=True)``: when every object of a frame copies, the
   frame's output is the previous one, which the session returns without recomputing it.
 """
@@ -153,6 +155,11 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
             object takes the full path (None: no limit, as the paper). Bounds the drift of
             a chain of reuses when the gate is wrong (a gate that keeps saying "reuse" on a
             moving object would otherwise never recompute it).
+        drift_budget: Inference only: an object copies at age ``a`` only while
+            ``a * mask_rate <= drift_budget * (1 - tau)``, where ``mask_rate`` is its
+            measured output drift per frame (``1 - IoU`` of its last two computed masks
+            over their frame gap): fast-changing objects get short runs of copies or none,
+            and lowering ``tau`` loosens the budget with the gate (None: off).
         freeze_base: Training only: keep the base model's stages (feature extractor,
             localizer, refiner) in eval mode without gradients, so only the gate's modules
             learn and ``tau >= 1`` stays exactly the base model it was trained on.
@@ -195,6 +202,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         gate_pool: int = 1,
         gate_norm: bool = True,
         max_reuse_run: int | None = None,
+        drift_budget: float | None = None,
         freeze_base: bool = False,
     ) -> None:
         super().__init__()
@@ -242,6 +250,9 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         if max_reuse_run is not None and int(max_reuse_run) < 1:
             raise ConfigError(f"ReuseGate.max_reuse_run must be None or >= 1, got {max_reuse_run}")
         self.max_reuse_run = None if max_reuse_run is None else int(max_reuse_run)
+        if drift_budget is not None and not float(drift_budget) > 0:
+            raise ConfigError(f"ReuseGate.drift_budget must be None or > 0, got {drift_budget}")
+        self.drift_budget = None if drift_budget is None else float(drift_budget)
         self.tau, self.tau2, self.variant = float(tau), float(tau2), variant
         if int(merge_kernel) < 1 or int(merge_kernel) % 2 == 0:
             raise ConfigError(f"ReuseGate.merge_kernel must be odd and >= 1, got {merge_kernel}")
@@ -337,7 +348,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
             score,
             feature=cut if self.motion_cue else None,
             image=self.frame_image(frame) if self.pixel_cue else None,
-            mask=coarse_mask(mask) if self.history_cue else None,
+            mask=coarse_mask(mask) if self.tracks_mask else None,
             mask_index=frame.index,
         )
 
@@ -378,7 +389,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         need_delta = []
         for k, (i, st) in enumerate(zip(idx, states)):
             st.p_reuse = p[k]
-            capped = self.max_reuse_run is not None and st.run >= self.max_reuse_run
+            capped = self.reuse_capped(st)
             decision[i] = self.force == "alt" or (
                 self.force is None and p[k] > self.tau and not capped
             )
@@ -447,7 +458,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
                 st.feature = cut
             if path == "full" and self.pixel_cue:
                 st.image = image
-            if path == "full" and self.history_cue:
+            if path == "full" and self.tracks_mask:
                 self.observe_mask(st, obj, frame.index if full else None)
             st.run = st.run + 1 if path == "alt" else 0
             st.delta = None

@@ -120,10 +120,9 @@ class PreGating:
         idx = []
         for i, o in enumerate(objects):
             st = o.plugins.get(self.key)
-            capped = (
-                self.max_reuse_run is not None and st is not None and st.run >= self.max_reuse_run
-            )
-            if st is not None and not capped and self._ready(o):  # type: ignore[attr-defined]
+            if st is None or self.reuse_capped(st):  # type: ignore[attr-defined]
+                continue
+            if self._ready(o):  # type: ignore[attr-defined]
                 idx.append(i)
         if not idx:
             return decision

@@ -382,6 +382,28 @@ def test_closed_loop_simulation_chains_decisions_and_applies_the_cap(toy_traces)
     assert always["j_loss_worst"] == pytest.approx(max(lost), abs=1e-6)
 
 
+def test_closed_loop_simulation_applies_the_drift_budget(toy_traces):
+    from vosframe.plugins.reuse_gate.calibration import simulate_gate
+
+    model, traces, _ = toy_traces
+    free, tight = (
+        simulate_gate(model, traces[:1], taus=(0.0,), max_reuse_run=2, drift_budget=b)[0]
+        for b in (10.0, 1e-6)
+    )
+    assert free["reuse"] == pytest.approx(0.8)  # as with the cap alone
+    # t = 1, 2 copy; t = 3 is computed and measures the drift since t = 0: the traced
+    # outputs moved, so t = 4 is computed too; they did not move from t = 3 to 4 (drift 0),
+    # so t = 5 copies
+    from vosframe.plugins.reuse_gate.inputs import coarse_mask, mask_change
+
+    def change(o, a, b):
+        return float(mask_change(coarse_mask(o.prob[b : b + 1]), coarse_mask(o.prob[a : a + 1]))[0])
+
+    for o in traces[0].objects.values():
+        assert change(o, 0, 3) > 0 and change(o, 3, 4) == 0
+    assert tight["reuse"] == pytest.approx(0.6)
+
+
 # ---------------------------------------------------------------------------- pre-gate
 def test_pre_gate_needs_the_copy_variant_and_the_pixel_cue():
     with pytest.raises(ConfigError, match="pre_gate needs variant='copy' and pixel_cue"):

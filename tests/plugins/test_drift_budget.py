@@ -1,0 +1,79 @@
+"""``ReuseGate(drift_budget=...)``: objects whose output drifts fast copy fewer frames in a row."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from toys import ToyOnline, toy_clip
+
+from vosframe.core.errors import ConfigError
+from vosframe.plugins.reuse_gate import ReuseGate
+from vosframe.plugins.reuse_gate.inputs import coarse_mask, mask_change
+from vosframe.plugins.reuse_gate.state import GateObjectState
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+COPY = dict(variant="copy", motion_cue=True, object_cue=True, gate_norm=False)
+
+
+def _toy(**kw):
+    torch.manual_seed(1)
+    model = ToyOnline()
+    return model, model.attach_plugin(ReuseGate(**{**COPY, **kw}))
+
+
+def _state(rate: float | None, run: int) -> GateObjectState:
+    return GateObjectState(torch.zeros(1, 4, 4), None, run=run, mask_rate=rate)
+
+
+def test_a_copy_fits_the_budget_while_rate_times_age_stays_within_it():
+    _, gate = _toy(tau=0.5, drift_budget=0.5, max_reuse_run=5)  # budget 0.5 * (1 - 0.5)
+    # a copy at run r has age r + 1: drift 0.1, 0.2 fit; 0.3 does not
+    assert [gate.reuse_capped(_state(0.1, r)) for r in range(3)] == [False, False, True]
+    # the budget follows tau: 0.5 * (1 - 0.3) = 0.35 lets the third copy through
+    assert not gate.reuse_capped(_state(0.1, 2), tau=0.3)
+    gate.tau = 0.3
+    assert not gate.reuse_capped(_state(0.1, 2)) and gate.reuse_capped(_state(0.1, 3))
+    assert not gate.reuse_capped(_state(None, 4))  # rate unknown: only the run cap applies
+    assert gate.reuse_capped(_state(None, 5)) and gate.reuse_capped(_state(0.0, 5))
+    _, off = _toy(max_reuse_run=None)
+    assert not off.tracks_mask and not off.reuse_capped(_state(math.inf, 100))
+
+
+def test_the_budget_is_validated():
+    with pytest.raises(ConfigError, match="drift_budget must be None or > 0"):
+        ReuseGate(**COPY, drift_budget=0.0)
+
+
+@pytest.mark.parametrize("budget", [10.0, 0.02, 1e-4])
+def test_the_session_measures_the_drift_and_applies_the_budget(budget):
+    """tau = 0 (the budget is ``drift_budget``): an object copies on every frame the cap
+    and the budget allow; its drift is ``1 - IoU`` of its last two computed outputs
+    (stride-4 grid) over their frame gap."""
+    frames, label0 = toy_clip(12)
+    model, gate = _toy(tau=0.0, drift_budget=budget, max_reuse_run=2)
+    assert gate.cue_channels == 5  # the drift is not a gate input (history_cue is off)
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    st = session.objects[3].plugins[gate.key]
+    assert st.mask is not None and st.mask_rate is None  # the given mask, at frame 0
+    computed = [(0, coarse_mask(session.objects[3].last_prob))]
+    paths, rates = [], []
+    for t, frame in enumerate(frames[1:], start=1):
+        rate = None
+        if len(computed) > 1:
+            (i, a), (j, b) = computed[-2:]
+            rate = float(mask_change(b, a)[0]) / (j - i)
+        assert st.mask_rate == pytest.approx(rate)
+        copies = st.run < 2 and (rate is None or rate * (st.run + 1) <= budget)
+        path = session.step(frame).paths[3].path
+        assert path == ("alt" if copies else "full"), (t, rate, st.run)
+        if path == "full":
+            computed.append((t, coarse_mask(session.objects[3].last_prob)))
+        paths.append(path)
+        rates.append(rate)
+    known = [r for r in rates if r is not None]
+    assert known and max(known) > 0.02  # the outputs move: the small budgets bind
+    assert ("full", "full") in zip(paths, paths[1:]) or budget > 1
