@@ -59,6 +59,7 @@ Decisions (where the paper, the official code and this framework differ):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -353,11 +354,18 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         )
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
-        """Run the gate (batched over ready objects): True = alternative path."""
+        """Run the gate (batched over ready objects): True = alternative path. Objects that
+        must be computed anyway (:meth:`reuse_capped`) skip it (``p_reuse`` NaN)."""
         decision = [False] * len(objects)
         if not self.runs:  # the gate is off: exactly the base model
             return decision
-        idx = [i for i, o in enumerate(objects) if self._ready(o)]
+        idx = []
+        for i, o in enumerate(objects):
+            st = self._state(o)
+            if self.force is None and st is not None and self.reuse_capped(st):
+                st.p_reuse, st.copy, st.delta = math.nan, False, None
+            elif self._ready(o):
+                idx.append(i)
         if not idx:
             return decision
         objs = [objects[i] for i in idx]
@@ -389,10 +397,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         need_delta = []
         for k, (i, st) in enumerate(zip(idx, states)):
             st.p_reuse = p[k]
-            capped = self.reuse_capped(st)
-            decision[i] = self.force == "alt" or (
-                self.force is None and p[k] > self.tau and not capped
-            )
+            decision[i] = self.force == "alt" or (self.force is None and p[k] > self.tau)
             st.copy = self.variant == "copy" or (self.variant == "fusion" and p[k] > self.tau2)
             st.delta = None
             if decision[i] and not st.copy:

@@ -70,6 +70,7 @@ def test_the_session_measures_the_drift_and_applies_the_budget(budget):
         copies = st.run < 2 and (rate is None or rate * (st.run + 1) <= budget)
         path = session.step(frame).paths[3].path
         assert path == ("alt" if copies else "full"), (t, rate, st.run)
+        assert math.isnan(st.p_reuse) != copies  # a capped object skips the gate
         if path == "full":
             computed.append((t, coarse_mask(session.objects[3].last_prob)))
         paths.append(path)
