@@ -13,3 +13,4 @@
 #       --checkpoint gfrtm_noprior.pt --data ../shared/data/davis2016/val_480p --threads 1
 _base_ = ["gfrtm_effnetlite0_davis16.py"]
 model = dict(plugins=[{{_base_.copy_gate_cascade_nobudget}}])
+gate_traces = dict(pre_over_weight=4.0)  # as its gate was trained (the shipped one uses 1)
