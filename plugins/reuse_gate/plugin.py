@@ -157,10 +157,8 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
             a chain of reuses when the gate is wrong (a gate that keeps saying "reuse" on a
             moving object would otherwise never recompute it).
         drift_budget: Inference only: an object copies at age ``a`` only while
-            ``a * mask_rate <= drift_budget * (1 - tau)``, where ``mask_rate`` is its
-            measured output drift per frame (``1 - IoU`` of its last two computed masks
-            over their frame gap): fast-changing objects get short runs of copies or none,
-            and lowering ``tau`` loosens the budget with the gate (None: off).
+            ``a * mask_rate <= drift_budget * (1 - tau)``, ``mask_rate`` being its measured
+            output drift per frame (:meth:`reuse_capped`); lowering ``tau`` loosens it.
         freeze_base: Training only: keep the base model's stages (feature extractor,
             localizer, refiner) in eval mode without gradients, so only the gate's modules
             learn and ``tau >= 1`` stays exactly the base model it was trained on.
@@ -354,8 +352,10 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         )
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
-        """Run the gate (batched over ready objects): True = alternative path. Objects that
-        must be computed anyway (:meth:`reuse_capped`) skip it (``p_reuse`` NaN)."""
+        """Run the gate, batched over ready objects: True = alternative path.
+
+        Objects that must be computed anyway (:meth:`reuse_capped`) skip it (``p_reuse`` NaN).
+        """
         decision = [False] * len(objects)
         if not self.runs:  # the gate is off: exactly the base model
             return decision
