@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .inputs import coarse_mask, mask_change
+from .inputs import coarse_mask, copy_capped, mask_change
 from .training import mask_iou
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def simulate_gate(
         taus: Thresholds.
         max_reuse_run: The cap (default: the gate's own).
         drift_budget: The drift budget (default: the gate's own; see
-            :meth:`~vosframe.plugins.reuse_gate.inputs.GateInputs.reuse_capped`), on the
+            :func:`~vosframe.plugins.reuse_gate.inputs.copy_capped`), on the
             traced masks as at inference (the stride-4 grid).
 
     Returns:
@@ -124,13 +124,8 @@ def simulate_gate(
                 n_frames = obj.gt.shape[0] - 1
                 for t in range(1, obj.gt.shape[0]):
                     ready = before is not None or not gate.history_cue
-                    capped = (cap is not None and run >= cap) or (
-                        budget is not None
-                        and rate is not None
-                        and rate * (run + 1) > budget * (1.0 - tau)
-                    )
                     copy = False
-                    if ready and not capped:
+                    if ready and not copy_capped(run, rate, tau, cap, budget):
                         m = 0 if before is None else last - before
                         sample = [(s, obj_id, t, t - last, m)]
                         if gate.pre_gate:

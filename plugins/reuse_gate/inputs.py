@@ -38,6 +38,27 @@ def mask_change(mask: torch.Tensor, last_mask: torch.Tensor) -> torch.Tensor:
     return torch.where(union > 0, 1.0 - inter / union.clamp(min=1.0), torch.zeros_like(union))
 
 
+def copy_capped(
+    run: int,
+    rate: float | None,
+    tau: float,
+    max_reuse_run: int | None,
+    drift_budget: float | None,
+) -> bool:
+    """True if an object that has copied ``run`` frames in a row may not copy again.
+
+    ``max_reuse_run``: after that many copies in a row. ``drift_budget``: when the object's
+    measured drift per frame ``rate`` (``1 - IoU`` of its last two computed masks over their
+    frame gap; None until its second computed frame: no limit) times the age the copy would
+    have exceeds ``drift_budget * (1 - tau)``.
+    """
+    if max_reuse_run is not None and run >= max_reuse_run:
+        return True
+    if drift_budget is None or rate is None:
+        return False
+    return rate * (run + 1) > drift_budget * (1.0 - tau)
+
+
 def history_channel(rate: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The history cue map: ``log(1e-3 + rate)`` as a constant ``(N, 1, h, w)`` map.
 
@@ -79,22 +100,12 @@ class GateInputs:
         """True if each object's computed masks are followed (``history_cue``, ``drift_budget``)."""
         return self.history_cue or self.drift_budget is not None
 
-    def reuse_capped(self, state: GateObjectState, tau: float | None = None) -> bool:
-        """True if the object must be computed on this frame whatever the gate says.
-
-        ``max_reuse_run``: after that many copied frames in a row. ``drift_budget``: when
-        the object's measured drift per frame (``mask_rate``: ``1 - IoU`` of its last two
-        computed masks over their frame gap) times the age the copy would have exceeds
-        ``drift_budget * (1 - tau)`` (``tau``: the gate's own by default); unknown until
-        the object's second computed frame (no limit before).
-        """
-        if self.max_reuse_run is not None and state.run >= self.max_reuse_run:
-            return True
-        rate = state.mask_rate
-        if self.drift_budget is None or rate is None:
-            return False
-        budget = self.drift_budget * (1.0 - (self.tau if tau is None else tau))
-        return rate * (state.run + 1) > budget
+    def reuse_capped(self, state: GateObjectState) -> bool:
+        """True if the object must be computed on this frame whatever the gate says
+        (:func:`copy_capped` with the gate's ``tau``, ``max_reuse_run`` and ``drift_budget``)."""
+        return copy_capped(
+            state.run, state.mask_rate, self.tau, self.max_reuse_run, self.drift_budget
+        )
 
     @property
     def cue_channels(self) -> int:

@@ -10,7 +10,7 @@ from toys import ToyOnline, toy_clip
 
 from vosframe.core.errors import ConfigError
 from vosframe.plugins.reuse_gate import ReuseGate
-from vosframe.plugins.reuse_gate.inputs import coarse_mask, mask_change
+from vosframe.plugins.reuse_gate.inputs import coarse_mask, copy_capped, mask_change
 from vosframe.plugins.reuse_gate.state import GateObjectState
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -33,7 +33,7 @@ def test_a_copy_fits_the_budget_while_rate_times_age_stays_within_it():
     # a copy at run r has age r + 1: drift 0.1, 0.2 fit; 0.3 does not
     assert [gate.reuse_capped(_state(0.1, r)) for r in range(3)] == [False, False, True]
     # the budget follows tau: 0.5 * (1 - 0.3) = 0.35 lets the third copy through
-    assert not gate.reuse_capped(_state(0.1, 2), tau=0.3)
+    assert not copy_capped(2, 0.1, 0.3, 5, 0.5)
     gate.tau = 0.3
     assert not gate.reuse_capped(_state(0.1, 2)) and gate.reuse_capped(_state(0.1, 3))
     assert not gate.reuse_capped(_state(None, 4))  # rate unknown: only the run cap applies
