@@ -9,7 +9,7 @@ replays that loop on held-out traces of the base model, per object:
 * frame ``t`` copies iff the object is ready, its run of copies is below the cap, the
   copy fits the drift budget and the pre-gate (if any) or the gate gives
   ``p_reuse > tau``; its output is then the mask of
-  the last computed frame ``c``;
+  the last computed frame ``c`` (moved with the object's pixels with ``copy_motion``);
 * otherwise the frame is computed and its output is the trace's (the base model's) mask.
 
 The J lost on a copied frame is ``IoU(full_t, gt_t) - IoU(mask_c, gt_t)``. Approximation:
@@ -26,12 +26,16 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from vosframe.core.errors import DataError
+
 from .inputs import coarse_mask, copy_capped, mask_change
+from .motion import estimate_shift, shift_mask
 from .training import mask_iou
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
 
+    from .plugin import ReuseGate
     from .traces import SequenceTrace
 
 
@@ -137,9 +141,11 @@ def simulate_gate(
                             copy = float(p[0]) > tau
                     if copy:
                         gt = obj.gt[t : t + 1].float()
+                        out = obj.prob[last : last + 1].float()
+                        if gate.copy_motion:
+                            out = shift_mask(out, _shift(tr, obj.start, last, t, out, gate))
                         lost_obj += float(
-                            mask_iou(obj.prob[t : t + 1].float(), gt)
-                            - mask_iou(obj.prob[last : last + 1].float(), gt)
+                            mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(out, gt)
                         )
                         run += 1
                         copied += 1
@@ -162,3 +168,18 @@ def simulate_gate(
             }
         )
     return rows
+
+
+def _shift(
+    trace: SequenceTrace, start: int, last: int, t: int, prob: torch.Tensor, gate: ReuseGate
+) -> tuple[int, int]:
+    """:func:`~.motion.estimate_shift` of an object's mask from its frame ``last`` to ``t``."""
+    if trace.images is None:
+        raise DataError(f"trace {trace.name} has no images; record it again for copy_motion")
+    images = trace.images[start:]
+    return estimate_shift(
+        images[last : last + 1].float(),
+        images[t : t + 1].float(),
+        coarse_mask(prob),
+        gate.motion_radius,
+    )

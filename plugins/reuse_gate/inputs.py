@@ -93,6 +93,7 @@ class GateInputs:
     variant: str
     max_reuse_run: int | None
     drift_budget: float | None
+    copy_motion: bool
     tau: float
 
     @property
@@ -115,6 +116,18 @@ class GateInputs:
         extra = (3 if self.object_cue else 0) + (2 if self.pixel_cue else 0)
         return 2 + extra + (1 if self.history_cue else 0)
 
+    def cue_prob(self, obj: ObjectState) -> torch.Tensor | None:
+        """The mask the gate's cues are read around: the last computed one.
+
+        Without ``copy_motion`` that is the last output (a copy keeps it); with it, the
+        output of a copied frame has moved, and the gate (trained on the masks of the
+        computed frames, as :mod:`~.traces` records them) reads the computed one.
+        """
+        st = self._state(obj)
+        if self.copy_motion and st is not None and st.prob is not None:
+            return st.prob
+        return obj.last_prob
+
     def _state(self, obj: ObjectState) -> GateObjectState | None:
         return obj.plugins.get(self.key)
 
@@ -129,7 +142,9 @@ class GateInputs:
             return False
         if self.motion_cue and (st.feature is None or obj.last_prob is None):
             return False
-        if self.pixel_cue and st.image is None:
+        if (self.pixel_cue or self.copy_motion) and st.image is None:
+            return False
+        if self.copy_motion and st.prob is None:
             return False
         if self.history_cue and st.mask_rate is None:
             return False
@@ -165,16 +180,16 @@ class GateInputs:
         return frame.scratch[key]
 
     def object_mask(self, obj: ObjectState, size: tuple[int, int]) -> torch.Tensor:
-        """``(1, 1, h, w)`` the object's last output mask area-downsampled to ``size``.
+        """``(1, 1, h, w)`` the object's :meth:`cue_prob` area-downsampled to ``size``.
 
-        Cached in the object's gate state while ``obj.last_prob`` is the same tensor: the
-        engine replaces that tensor (never writes into it) when the output changes and
-        keeps it on frames whose output is unchanged, so a copied object's masks at the
-        cue grids are computed once per computed frame. The values are exactly
-        :func:`downsample_mask` of ``last_prob``.
+        Cached in the object's gate state while that mask is the same tensor: the engine
+        replaces ``obj.last_prob`` (never writes into it) when the output changes and keeps
+        it on frames whose output is unchanged, so a copied object's masks at the cue grids
+        are computed once per computed frame. The values are exactly
+        :func:`downsample_mask` of the mask.
         """
         st = self._state(obj)
-        prob = obj.last_prob
+        prob = self.cue_prob(obj)
         assert st is not None and prob is not None
         if st.mask_src is not prob:
             st.mask_src, st.mask_maps = prob, {}

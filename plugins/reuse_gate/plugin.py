@@ -51,10 +51,12 @@ Decisions (where the paper, the official code and this framework differ):
   and ``history_cue`` (the change relative to the object's size, the pixels' change around
   its boundary, its mask's recent change), ``gate_pool`` (the gate on a coarser grid),
   ``drift_budget`` (shorter runs of copies for objects whose computed masks change fast:
-  feedback the gate cannot get from one frame's cues). The shipped gates are trained on
-  inference traces (:mod:`~vosframe.plugins.reuse_gate.traces`).
+  feedback the gate cannot get from one frame's cues), ``copy_motion`` (a copy moves the
+  last computed mask with the object's pixels: :mod:`~vosframe.plugins.reuse_gate.motion`).
+  The shipped gates are trained on inference traces (:mod:`~vosframe.plugins.reuse_gate.traces`).
 * ``copy`` returns ``AltOutput(keep_last=True)``: when every object of a frame copies, the
-  frame's output is the previous one, which the session returns without recomputing it.
+  frame's output is the previous one, which the session returns without recomputing it
+  (with ``copy_motion``, ``AltOutput(probs=...)`` unless no object's shift changed).
 """
 
 from __future__ import annotations
@@ -82,19 +84,19 @@ from .modules import (
     downsample_mask,
     probs_to_logits,
 )
+from .motion import MotionCopy
 from .pre_gate import PreGate, PreGating
 from .state import GateObjectState
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
-    from vosframe.core.training import TrainFrame
 
 Variant = Literal["reuse", "copy", "fusion", "reuse_mask"]
 Force = Literal["full", "alt"]
 GateTarget = Literal["paper", "alt_quality"]
 
 
-class ReuseGate(GateInputs, PreGating, ModelPlugin):
+class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelPlugin):
     """The reuse gate: per object, reuse translated cached features or run the full path.
 
     Args:
@@ -159,6 +161,9 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         drift_budget: Inference only: an object copies at age ``a`` only while
             ``a * mask_rate <= drift_budget * (1 - tau)``, ``mask_rate`` being its measured
             output drift per frame (:meth:`reuse_capped`); lowering ``tau`` loosens it.
+        copy_motion: ``copy`` only, inference only: move the copied mask with the object's
+            pixels (:mod:`~vosframe.plugins.reuse_gate.motion`), searching shifts of up to
+            ``motion_radius`` cells of the stride-4 grid.
         freeze_base: Training only: keep the base model's stages (feature extractor,
             localizer, refiner) in eval mode without gradients, so only the gate's modules
             learn and ``tau >= 1`` stays exactly the base model it was trained on.
@@ -202,6 +207,8 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         gate_norm: bool = True,
         max_reuse_run: int | None = None,
         drift_budget: float | None = None,
+        copy_motion: bool = False,
+        motion_radius: int = 8,
         freeze_base: bool = False,
     ) -> None:
         super().__init__()
@@ -252,6 +259,9 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         if drift_budget is not None and not float(drift_budget) > 0:
             raise ConfigError(f"ReuseGate.drift_budget must be None or > 0, got {drift_budget}")
         self.drift_budget = None if drift_budget is None else float(drift_budget)
+        if copy_motion and (variant != "copy" or int(motion_radius) < 1):
+            raise ConfigError("ReuseGate.copy_motion needs variant='copy' and motion_radius >= 1")
+        self.copy_motion, self.motion_radius = bool(copy_motion), int(motion_radius)
         self.tau, self.tau2, self.variant = float(tau), float(tau2), variant
         if int(merge_kernel) < 1 or int(merge_kernel) % 2 == 0:
             raise ConfigError(f"ReuseGate.merge_kernel must be odd and >= 1, got {merge_kernel}")
@@ -346,9 +356,10 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
             template,
             score,
             feature=cut if self.motion_cue else None,
-            image=self.frame_image(frame) if self.pixel_cue else None,
+            image=self.frame_image(frame) if self.pixel_cue or self.copy_motion else None,
             mask=coarse_mask(mask) if self.tracks_mask else None,
             mask_index=frame.index,
+            prob=obj.last_prob if self.copy_motion else None,
         )
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
@@ -377,7 +388,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         scores = torch.cat([self._prev_score(o) for o in objs]) if by_score or translates else None
         prev = self.previous_info(
             scores,
-            None if by_score else torch.cat([o.last_prob for o in objs]),
+            None if by_score else torch.cat([self.cue_prob(o) for o in objs]),
             frame.features.image_size,
             tuple(cut.shape[-2:]),
         )
@@ -431,6 +442,8 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
             if not copy:
                 return AltOutput(score, refined)
         if not move:
+            if self.copy_motion:
+                return self.moved_copies(frame, objects)
             return AltOutput(None, None, keep_last=True)
         copied = probs_to_logits(torch.cat([objects[i].last_prob for i in copy]))
         size = tuple(frame.image.shape[-2:])
@@ -452,7 +465,7 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
         """
         full = "full" in paths and self.runs
         cut = self.frame_cut(frame) if full and self.motion_cue else None
-        image = self.frame_image(frame) if full and self.pixel_cue else None
+        image = self.frame_image(frame) if full and (self.pixel_cue or self.copy_motion) else None
         for obj, path in zip(objects, paths):
             st = self._state(obj)
             if st is None:
@@ -461,31 +474,14 @@ class ReuseGate(GateInputs, PreGating, ModelPlugin):
                 st.score = obj.last_score
             if path == "full" and self.motion_cue:
                 st.feature = cut
-            if path == "full" and self.pixel_cue:
+            if path == "full" and (self.pixel_cue or self.copy_motion):
                 st.image = image
+            if path == "full":
+                self.observe_computed(st, obj)
             if path == "full" and self.tracks_mask:
                 self.observe_mask(st, obj, frame.index if full else None)
             st.run = st.run + 1 if path == "alt" else 0
             st.delta = None
-
-    # ------------------------------------------------------------------ training
-    def margin(self, epoch: int) -> float:
-        """The gate-loss margin at ``epoch`` (see :func:`training.margin`)."""
-        return training.margin(epoch, self.m1, self.margin_epochs)
-
-    def init_train_sample(
-        self, model: VOSModel, features: Any, mask: torch.Tensor, state: Any
-    ) -> dict[str, Any]:
-        """Per-clip state at frame 0 (see :func:`training.init_train_sample`)."""
-        return training.init_train_sample(self, model, features, mask, state)
-
-    def train_frame(
-        self, model: VOSModel, frame: TrainFrame
-    ) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Logits and losses of one frame (see :func:`training.train_frame`)."""
-        if self.gate_target == "alt_quality":
-            return training.train_frame_alt_quality(self, model, frame)
-        return training.train_frame(self, model, frame)
 
     def extra_repr(self) -> str:
         """Configuration summary."""

@@ -28,6 +28,9 @@ class GateObjectState:
         mask_index: Frame index of ``mask``.
         mask_rate: Mask change per frame between the object's last two computed frames
             (``history_cue`` only; None until it has two).
+        prob: The object's output mask on its last computed frame (``copy_motion`` only).
+        shift: The shift of the object's current output from ``prob``, in stride-4 cells
+            (``copy_motion`` only).
         mask_src: The output mask (``ObjectState.last_prob``) ``mask_maps`` were made from.
         mask_maps: ``mask_src`` area-downsampled, by grid size, and its boundary band
             (``("band", h, w)``): the cue inputs' masks, computed once while the object's
@@ -45,5 +48,7 @@ class GateObjectState:
     mask: torch.Tensor | None = None
     mask_index: int = -1
     mask_rate: float | None = None
+    prob: torch.Tensor | None = None
+    shift: tuple[int, int] = (0, 0)
     mask_src: torch.Tensor | None = None
     mask_maps: dict[tuple, torch.Tensor] = attrs.Factory(dict)

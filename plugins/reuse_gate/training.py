@@ -331,3 +331,29 @@ def train_frame_alt_quality(
         "gate_target": target,
         "iou_full": mask_iou((full_logits > 0).float(), gt),
     }
+
+
+class GateTraining:
+    """Mixin of :class:`~vosframe.plugins.reuse_gate.plugin.ReuseGate`: its training hooks."""
+
+    m1: float
+    margin_epochs: int
+    gate_target: str
+
+    def margin(self, epoch: int) -> float:
+        """The gate-loss margin at ``epoch`` (see :func:`margin`)."""
+        return margin(epoch, self.m1, self.margin_epochs)
+
+    def init_train_sample(
+        self, model: VOSModel, features: Any, mask: torch.Tensor, state: Any
+    ) -> dict[str, Any]:
+        """Per-clip state at frame 0 (see :func:`init_train_sample`)."""
+        return init_train_sample(self, model, features, mask, state)  # type: ignore[arg-type]
+
+    def train_frame(
+        self, model: VOSModel, frame: TrainFrame
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Logits and losses of one frame (see :func:`train_frame`)."""
+        if self.gate_target == "alt_quality":
+            return train_frame_alt_quality(self, model, frame)  # type: ignore[arg-type]
+        return train_frame(self, model, frame)  # type: ignore[arg-type]

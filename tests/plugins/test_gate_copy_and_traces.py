@@ -404,6 +404,37 @@ def test_closed_loop_simulation_applies_the_drift_budget(toy_traces):
     assert tight["reuse"] == pytest.approx(0.6)
 
 
+def test_closed_loop_simulation_moves_the_copies_with_copy_motion(toy_traces):
+    from vosframe.plugins.reuse_gate.calibration import simulate_gate
+    from vosframe.plugins.reuse_gate.inputs import coarse_mask
+    from vosframe.plugins.reuse_gate.motion import estimate_shift, shift_mask
+    from vosframe.plugins.reuse_gate.training import mask_iou
+
+    model, traces, _ = toy_traces
+    gate = model.plugins[0]
+    still = simulate_gate(model, traces[:1], taus=(0.0,), max_reuse_run=2)[0]
+    gate.copy_motion = True
+    try:
+        moved = simulate_gate(model, traces[:1], taus=(0.0,), max_reuse_run=2)[0]
+    finally:
+        gate.copy_motion = False
+    assert moved["reuse"] == still["reuse"] == pytest.approx(0.8)  # the same decisions
+    images = traces[0].images.float()
+    lost, shifts = [], []
+    for obj in traces[0].objects.values():
+        total = 0.0
+        for t, c in {1: 0, 2: 0, 4: 3, 5: 3}.items():
+            prob, gt = obj.prob[c : c + 1].float(), obj.gt[t : t + 1].float()
+            shift = estimate_shift(images[c : c + 1], images[t : t + 1], coarse_mask(prob), 8)
+            shifts.append(shift)
+            total += float(mask_iou(obj.prob[t : t + 1].float(), gt))
+            total -= float(mask_iou(shift_mask(prob, shift), gt))
+        lost.append(total / 5)
+    assert any(s != (0, 0) for s in shifts)  # the toy squares move
+    assert moved["j_loss"] == pytest.approx(sum(lost) / 2, abs=1e-6)
+    assert moved["j_loss"] != pytest.approx(still["j_loss"], abs=1e-6)
+
+
 # ---------------------------------------------------------------------------- pre-gate
 def test_pre_gate_needs_the_copy_variant_and_the_pixel_cue():
     with pytest.raises(ConfigError, match="pre_gate needs variant='copy' and pixel_cue"):

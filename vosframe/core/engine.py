@@ -5,11 +5,11 @@ plugin is attached (else all levels), (2) asks that plugin, per object, for the 
 the alternative path, (3) resumes feature extraction only if some object needs the full
 path (shared by all objects), (4) runs the localizer and the refiner for the full group,
 capturing the re-entry feature, and the plugin's alternative plus the refiner's tail for
-the alternative group, (5) lets plugins filter the new probabilities
-(:meth:`~vosframe.core.plugin.ModelPlugin.filter_probs`) and aggregates all objects, with
-given masks of new objects overwriting the prediction in their pixels, (6) updates the
-localizer state of the full group only, initialises new objects, and lets every plugin
-observe the outcome.
+the alternative group (or the masks it keeps or gives as they are), (5) lets plugins
+filter the new probabilities (:meth:`~vosframe.core.plugin.ModelPlugin.filter_probs`) and
+aggregates all objects, with given masks of new objects overwriting the prediction in
+their pixels, (6) updates the localizer state of the full group only, initialises new
+objects, and lets every plugin observe the outcome.
 
 The engine holds no per-video state: all of it is in the :class:`ObjectState` objects.
 """
@@ -147,6 +147,7 @@ class FrameEngine:
 
         logits: dict[int, torch.Tensor] = {}
         kept: dict[int, torch.Tensor] = {}
+        moved = False  # some kept mask is a new one (AltOutput.probs)
         cost: dict[int, float] = {o.obj_id: decide_ms for o in tracked}
         if full_objs:
             t0 = time.perf_counter()
@@ -160,6 +161,9 @@ class FrameEngine:
             est = self.decider.alternative(frame, alt_objs)
             if est.keep_last:
                 kept.update({o.obj_id: o.last_prob for o in alt_objs})
+            elif est.probs is not None:
+                kept.update({o.obj_id: est.probs[i : i + 1] for i, o in enumerate(alt_objs)})
+                moved = True
             elif est.logits is not None:
                 out = est.logits
             else:
@@ -167,7 +171,7 @@ class FrameEngine:
                     est.score, frame.features, size, start=(self.reentry[1], est.refined)
                 ).logits
             for i, o in enumerate(alt_objs):
-                if not est.keep_last:
+                if not est.keep_last and est.probs is None:
                     logits[o.obj_id] = out[i : i + 1]
                 cost[o.obj_id] += _ms(t0) / len(alt_objs)
 
@@ -184,8 +188,9 @@ class FrameEngine:
         ]
         new_masks = [n.mask.float() for n in new]
         stacked = torch.cat(per_obj + new_masks, dim=0) if (per_obj or new_masks) else None
-        unchanged = bool(tracked) and not new and len(kept) == len(tracked)
-        if unchanged:  # the last output, as it was (it is aggregated already)
+        all_kept = bool(tracked) and not new and len(kept) == len(tracked)
+        unchanged = all_kept and not moved
+        if all_kept:  # the kept masks as they are (the last output: aggregated already)
             assert stacked is not None
             probs = torch.cat([(1.0 - stacked.sum(0, keepdim=True)).clamp_min(0.0), stacked])
         elif stacked is None:

@@ -46,12 +46,16 @@ class AltOutput:
             tracked object of a frame keeps its mask and no object is added, the frame's
             output *is* the previous frame's output, and the session returns it without
             aggregating, resizing or labelling again.
+        probs: Optional ``(N, 1, H, W)`` new output masks used as they are, like the kept
+            ones (not filtered, and not aggregated again when every tracked object of the
+            frame has one or keeps its mask), e.g. a copied mask moved with the object.
     """
 
     score: torch.Tensor | None
     refined: torch.Tensor | None
     logits: torch.Tensor | None = None
     keep_last: bool = False
+    probs: torch.Tensor | None = None
 
 
 class ModelPlugin(nn.Module):
