@@ -5,6 +5,7 @@
 # recorded at DAVIS-2016 train's own 240p. Train (only the gate learns; TTVOS stays frozen):
 #   vosframe train-gate configs/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos
 # The gate and its training settings are configs/_base_/plugins/copy_gate_traces.py.
+# Its drift budget is 0.75 (copy_gate_ttvos: the same rule as G-FRTM's on TTVOS's traces).
 _base_ = ["ttvos_effnetlite0_davis16.py", "_base_/plugins/copy_gate_traces.py"]
-model = dict(plugins=[{{_base_.copy_gate}}, {{_base_.spatial_prior}}])
+model = dict(plugins=[{{_base_.copy_gate_ttvos}}, {{_base_.spatial_prior}}])
 load_from_vosframe = "vosframe/weights/ttvos_effnetlite0_davis16.pt"

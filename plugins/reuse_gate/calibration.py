@@ -66,9 +66,10 @@ def gate_calibration(
         for s, obj_id, t, n, _ in chunk:
             obj = traces[s].objects[obj_id]
             gt = obj.gt[t : t + 1].float()
-            lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(
-                obj.prob[t - n : t - n + 1].float(), gt
-            )
+            copied = obj.prob[t - n : t - n + 1].float()
+            if gate.copy_motion:
+                copied = shift_mask(copied, _shift(traces[s], obj.start, t - n, t, copied, gate))
+            lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(copied, gt)
             losses.append(float(lost))
     p_all, loss_all = torch.cat(ps), torch.tensor(losses)
     rows = []

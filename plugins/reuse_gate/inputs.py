@@ -94,6 +94,8 @@ class GateInputs:
     max_reuse_run: int | None
     drift_budget: float | None
     copy_motion: bool
+    moved_cues: bool
+    moved_pixel_cue: Any
     tau: float
 
     @property
@@ -213,7 +215,8 @@ class GateInputs:
         return torch.cat([self.object_mask(o, size) for o in objs])
 
     def pixel_change(self, frame: FrameState, objs: Sequence[ObjectState]) -> torch.Tensor:
-        """``(N, 2, 1, 1)`` :func:`image_change_cue` of the objects on this frame.
+        """``(N, 2, 1, 1)`` :func:`image_change_cue` of the objects on this frame (with
+        ``moved_cues``, after moving each object's last frame and mask by its shift).
 
         Computed once per frame and object (``frame.scratch``): the pre-gate and the gate
         read the same values.
@@ -225,12 +228,16 @@ class GateInputs:
             states = [self._state(objs[i]) for i in todo]
             grid = (int(image.shape[-2]), int(image.shape[-1]))
             todo_objs = [objs[i] for i in todo]
-            cue = image_change_cue(
-                image,
-                torch.cat([st.image for st in states]),  # type: ignore[union-attr]
-                self.object_masks(todo_objs, grid),
-                band=torch.cat([self.object_band(o, grid) for o in todo_objs]),
-            )
+            masks = self.object_masks(todo_objs, grid)
+            if self.moved_cues:  # the change beyond the object's shift
+                cue = self.moved_pixel_cue(frame, todo_objs, masks)
+            else:
+                cue = image_change_cue(
+                    image,
+                    torch.cat([st.image for st in states]),  # type: ignore[union-attr]
+                    masks,
+                    band=torch.cat([self.object_band(o, grid) for o in todo_objs]),
+                )
             for j, i in enumerate(todo):
                 frame.scratch[keys[i]] = cue[j : j + 1]
         return torch.cat([frame.scratch[k] for k in keys])

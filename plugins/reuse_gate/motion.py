@@ -15,9 +15,16 @@ path's output at age 1 / 2 / 3 rises from 0.77 / 0.65 / 0.56 to 0.83 / 0.75 / 0.
 on none of the ten sequences by more than 0.001 (an estimate by phase correlation of the
 whole neighbourhood instead followed the background and lost on seven of them).
 
-The drift budget measures the compensated drift when the copies are compensated
-(:func:`compensated_change`): what a copy of the object would lose per frame.
-Translation only: no rotation, scale or deformation; no sub-cell shifts.
+``ReuseGate(moved_cues=True)`` (a gate input, so the gate is trained with it) makes the
+pixel cue of the gate and the pre-gate measure the change *beyond* the shift: the last
+computed frame and mask are moved by the object's shift before the change is read, in the
+object's side of its boundary band (:func:`inner_band`), so a rigidly moving object looks
+unchanged and one that deforms does not. With ``copy_motion``, training on traces targets
+the moved copy's quality (:func:`~.traces.moved_sample`).
+
+The drift budget keeps measuring the plain mask change (measured after the move it did
+worse on the held-out sequences). Translation only: no rotation, scale or deformation, no
+sub-cell shifts.
 """
 
 from __future__ import annotations
@@ -31,8 +38,8 @@ import torch
 from vosframe.core.plugin import AltOutput
 from vosframe.core.state import FrameState, ObjectState
 
-from .inputs import coarse_mask, mask_change
-from .modules import PIXEL_CUE_STRIDE
+from .inputs import coarse_mask
+from .modules import PIXEL_CUE_STRIDE, dilate, image_change_cue
 from .state import GateObjectState
 
 
@@ -71,44 +78,71 @@ def estimate_shift(
     return int(dy) - r, int(dx) - r
 
 
-def shift_map(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
-    """``x`` ``(N, C, H, W)`` moved by ``dy`` rows and ``dx`` columns, zeros where it left."""
+def shift_map(x: torch.Tensor, dy: int, dx: int, edge: bool = False) -> torch.Tensor:
+    """``x`` ``(N, C, H, W)`` moved by ``dy`` rows and ``dx`` columns.
+
+    Where it left: zeros, or with ``edge`` the nearest moved row / column (for images, so
+    the border does not look like a change).
+    """
     if dy == 0 and dx == 0:
         return x
     h, w = x.shape[-2:]
-    out = torch.zeros_like(x)
     if abs(dy) >= h or abs(dx) >= w:
-        return out
+        return torch.zeros_like(x)
+    if edge:
+        rows = (torch.arange(h) - dy).clamp(0, h - 1)
+        cols = (torch.arange(w) - dx).clamp(0, w - 1)
+        return x[..., rows, :][..., cols]
+    out = torch.zeros_like(x)
     src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
     src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
     out[..., dst_y, dst_x] = x[..., src_y, src_x]
     return out
 
 
+def moved_cue(
+    image: torch.Tensor, last_image: torch.Tensor, mask: torch.Tensor, radius: int
+) -> tuple[tuple[int, int], torch.Tensor]:
+    """The object's shift and :func:`~.modules.image_change_cue` beyond it (training's
+    form of :meth:`MotionCopy.moved_pixel_cue`; arguments as :func:`moved_pixels`)."""
+    shift, moved_image, moved_mask = moved_pixels(image, last_image, mask, radius)
+    return shift, image_change_cue(image, moved_image, moved_mask, band=inner_band(moved_mask))
+
+
+def moved_pixels(
+    image: torch.Tensor, last_image: torch.Tensor, mask: torch.Tensor, radius: int
+) -> tuple[tuple[int, int], torch.Tensor, torch.Tensor]:
+    """The object's shift, and its pooled last computed frame and mask moved by it.
+
+    Args:
+        image: ``(1, 3, h, w)`` the pooled frame.
+        last_image: ``(1, 3, h, w)`` the pooled frame of the object's last computed mask.
+        mask: ``(1, 1, h, w)`` that mask on the same grid.
+        radius: Search radius of :func:`estimate_shift`.
+
+    Returns:
+        ``(shift, moved last_image, moved mask)``: what the pixel cue compares with
+        ``moved_cues`` (how much the object changed beyond the shift).
+    """
+    shift = estimate_shift(last_image, image, mask, radius)
+    return shift, shift_map(last_image, *shift, edge=True), shift_map(mask, *shift)
+
+
+def inner_band(mask: torch.Tensor) -> torch.Tensor:
+    """``M - erode(M)`` (5x5): the object's side of its boundary band.
+
+    The band the pixel cue reads with ``moved_cues``: after moving the last frame by the
+    object's shift, the object's own pixels should match and the background around it
+    need not (it stays, or moves with the camera), so only the object's side tells whether
+    the object changed beyond the shift.
+    """
+    return mask + dilate(-mask, 5)
+
+
 def shift_mask(prob: torch.Tensor, cells: tuple[int, int]) -> torch.Tensor:
     """A full-resolution mask moved by ``cells`` of the stride-4 grid."""
     s = PIXEL_CUE_STRIDE
     return shift_map(prob, cells[0] * s, cells[1] * s)
-
-
-def compensated_change(
-    mask: torch.Tensor,
-    last_mask: torch.Tensor,
-    image: torch.Tensor,
-    last_image: torch.Tensor,
-    radius: int,
-) -> float:
-    """``1 - IoU`` of a coarse mask and the previous one moved by the estimated shift.
-
-    Args:
-        mask: ``(1, 1, h, w)`` the object's mask now, on the stride-4 grid.
-        last_mask: ``(1, 1, h, w)`` its mask on the earlier frame.
-        image: ``(1, 3, h, w)`` the pooled frame now.
-        last_image: ``(1, 3, h, w)`` the pooled earlier frame.
-        radius: Search radius of :func:`estimate_shift`.
-    """
-    dy, dx = estimate_shift(last_image, image, last_mask, radius)
-    return float(mask_change(mask, shift_map(last_mask, dy, dx))[0])
 
 
 class MotionCopy:
@@ -125,18 +159,47 @@ class MotionCopy:
     motion_radius: int
     frame_image: Callable[[FrameState], torch.Tensor]
 
+    def object_shift(self, frame: FrameState, obj: ObjectState) -> tuple[int, int]:
+        """The object's shift from its last computed frame to ``frame``, in stride-4
+        cells (once per frame and object: ``frame.scratch``)."""
+        key = (self.key, "shift", obj.obj_id)
+        if key not in frame.scratch:
+            st = obj.plugins[self.key]
+            mask = self._computed_mask(st)
+            frame.scratch[key] = estimate_shift(
+                st.image, self.frame_image(frame), mask, self.motion_radius
+            )
+        return frame.scratch[key]
+
+    def moved_cue_inputs(
+        self, frame: FrameState, objs: Sequence[ObjectState], masks: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``moved_cues``: each object's pooled last computed frame and its cue mask
+        (``masks``, ``(N, 1, h, w)`` on the pooled grid) moved by :meth:`object_shift`."""
+        lasts, moved = [], []
+        for i, obj in enumerate(objs):
+            dy, dx = self.object_shift(frame, obj)
+            lasts.append(shift_map(obj.plugins[self.key].image, dy, dx, edge=True))
+            moved.append(shift_map(masks[i : i + 1], dy, dx))
+        return torch.cat(lasts), torch.cat(moved)
+
+    def moved_pixel_cue(
+        self, frame: FrameState, objs: Sequence[ObjectState], masks: torch.Tensor
+    ) -> torch.Tensor:
+        """``moved_cues``: :func:`~.modules.image_change_cue` after moving each object's
+        last frame and mask (``masks`` on the pooled grid) by its shift, in the object's
+        side of the band (:func:`inner_band`)."""
+        lasts, moved = self.moved_cue_inputs(frame, objs, masks)
+        return image_change_cue(self.frame_image(frame), lasts, moved, band=inner_band(moved))
+
     def moved_copies(self, frame: FrameState, objects: Sequence[ObjectState]) -> AltOutput:
         """The copies of ``objects``: each one's last computed mask moved with its pixels.
 
         When no object's shift differs from its current output's, the outputs are kept
         (``keep_last``: the frame costs what a plain copy costs).
         """
-        image = self.frame_image(frame)
         states = [obj.plugins[self.key] for obj in objects]
-        shifts = [
-            estimate_shift(st.image, image, self._computed_mask(st), self.motion_radius)
-            for st in states
-        ]
+        shifts = [self.object_shift(frame, obj) for obj in objects]
         if all(sh == st.shift for sh, st in zip(shifts, states)):
             return AltOutput(None, None, keep_last=True)
         probs = [shift_mask(st.prob, sh) for st, sh in zip(states, shifts)]

@@ -109,9 +109,8 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         previous: Name of the ``previous`` point (None: the model's first).
         width: Channels of the template and of the dissimilarity map (64 officially).
         translator_mid: Channels of each dilated branch of the refine-translator (48).
-        merge_kernel: Kernel of the translator's merge conv (5). At a stride-8 re-entry
-            point the official translator costs more than the refiner level it replaces;
-            ``translator_mid=16, merge_kernel=3`` makes it about 3x cheaper.
+        merge_kernel: Kernel of the translator's merge conv (5). At stride 8 the official
+            translator costs more than its level (``translator_mid=16, merge_kernel=3``: 1/3).
         mask_width: Width of the ``reuse_mask`` translator (runs at full resolution).
         m1: Gate-loss margin reached at ``margin_epochs`` (1.0 DAVIS, 0.5 YouTube-VOS).
         m2: Gate-loss tolerance (0 officially).
@@ -164,6 +163,8 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         copy_motion: ``copy`` only, inference only: move the copied mask with the object's
             pixels (:mod:`~vosframe.plugins.reuse_gate.motion`), searching shifts of up to
             ``motion_radius`` cells of the stride-4 grid.
+        moved_cues: With ``copy_motion`` and ``pixel_cue``: the pixel cue measures the
+            change beyond the object's shift (gate input: train the gate with it).
         freeze_base: Training only: keep the base model's stages (feature extractor,
             localizer, refiner) in eval mode without gradients, so only the gate's modules
             learn and ``tau >= 1`` stays exactly the base model it was trained on.
@@ -209,6 +210,7 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         drift_budget: float | None = None,
         copy_motion: bool = False,
         motion_radius: int = 8,
+        moved_cues: bool = False,
         freeze_base: bool = False,
     ) -> None:
         super().__init__()
@@ -262,6 +264,9 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         if copy_motion and (variant != "copy" or int(motion_radius) < 1):
             raise ConfigError("ReuseGate.copy_motion needs variant='copy' and motion_radius >= 1")
         self.copy_motion, self.motion_radius = bool(copy_motion), int(motion_radius)
+        if moved_cues and not (copy_motion and pixel_cue):
+            raise ConfigError("ReuseGate.moved_cues needs copy_motion=True and pixel_cue=True")
+        self.moved_cues = bool(moved_cues)
         self.tau, self.tau2, self.variant = float(tau), float(tau2), variant
         if int(merge_kernel) < 1 or int(merge_kernel) % 2 == 0:
             raise ConfigError(f"ReuseGate.merge_kernel must be odd and >= 1, got {merge_kernel}")

@@ -151,6 +151,7 @@ def _pre_samples(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pre-gate inputs and ``alt_quality`` targets of trace samples ``(s, obj, t, n, m)``."""
     from .inputs import coarse_mask, mask_change
+    from .traces import moved_sample
     from .training import alt_quality_target
 
     xs, ys = [], []
@@ -164,6 +165,7 @@ def _pre_samples(
         if gate.history_cue:
             before = coarse_mask(obj.prob[t - n - m : t - n - m + 1].float())
             history = mask_change(coarse_mask(last_prob), before) / m
+        copied, pixel = moved_sample(gate, tr, obj.start, t, n, last_prob)  # type: ignore[arg-type]
         xs.append(
             pre_gate_inputs(
                 frames[t : t + 1].float(),
@@ -171,11 +173,12 @@ def _pre_samples(
                 last_prob,
                 torch.tensor([n]),
                 history,
+                pixel=pixel,
             )
         )
         full = obj.prob[t : t + 1].float() - 0.5
         ys.append(
-            alt_quality_target(full, last_prob - 0.5, obj.gt[t : t + 1].float(), gate.quality_scale)
+            alt_quality_target(full, copied - 0.5, obj.gt[t : t + 1].float(), gate.quality_scale)
         )  # type: ignore[attr-defined]
     return torch.cat(xs), torch.stack(ys).flatten()
 

@@ -58,6 +58,7 @@ from vosframe.core.errors import ConfigError, DataError
 from .calibration import gate_calibration, simulate_gate
 from .inputs import coarse_mask, mask_change
 from .modules import GateFunction, downsample_mask, pool_image
+from .motion import moved_cue, shift_mask
 from .training import alt_quality_target
 
 if TYPE_CHECKING:
@@ -287,12 +288,28 @@ def _batch(
         if gate.history_cue:
             before = coarse_mask(obj.prob[t - n - m : t - n - m + 1].float())
             history = mask_change(coarse_mask(last_prob), before) / m
-        x = gate.gate_input(d, ft, fl, last_prob, it, il, history)
+        copied, pixel = moved_sample(gate, tr, obj.start, t, n, last_prob)
+        x = gate.gate_input(d, ft, fl, last_prob, it, il, history, pixel=pixel)
         p_all.append(GateFunction.reuse_probability(gate.gate(x)))
         gt = obj.gt[t : t + 1].float()
         full = obj.prob[t : t + 1].float() - 0.5  # as logits: > 0 where the mask is
-        targets.append(alt_quality_target(full, last_prob - 0.5, gt, gate.quality_scale))
+        targets.append(alt_quality_target(full, copied - 0.5, gt, gate.quality_scale))
     return torch.cat(p_all), torch.stack(targets).flatten()
+
+
+def moved_sample(
+    gate: ReuseGate, trace: SequenceTrace, start: int, t: int, n: int, last_prob: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A sample's copy at ``t`` of the mask of ``t - n`` as the gate makes it (moved with
+    ``copy_motion``) and, with ``moved_cues``, its pixel cue beyond the shift (else None)."""
+    if not gate.copy_motion:
+        return last_prob, None
+    if trace.images is None:
+        raise DataError(f"trace {trace.name} has no images; record it again for copy_motion")
+    frames = trace.images[start:]
+    it, il = frames[t : t + 1].float(), frames[t - n : t - n + 1].float()
+    shift, pixel = moved_cue(it, il, coarse_mask(last_prob), gate.motion_radius)
+    return shift_mask(last_prob, shift), pixel if gate.moved_cues else None
 
 
 def split_traces(

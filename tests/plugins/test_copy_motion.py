@@ -129,3 +129,68 @@ def test_without_copy_motion_the_copy_stays_in_place():
     _, boxes, _, out = _run(copy_motion=False)
     assert [o[0] for o in out][:3] == ["alt"] * 3
     assert all(np.array_equal(o[1], boxes[0]) for o in out[:3])
+
+
+def test_moved_cues_need_copy_motion_and_the_pixel_cue():
+    with pytest.raises(ConfigError, match="moved_cues needs copy_motion=True and pixel_cue"):
+        ReuseGate(**COPY, moved_cues=True)
+    with pytest.raises(ConfigError, match="moved_cues needs"):
+        ReuseGate(**{**COPY, "pixel_cue": False}, copy_motion=True, moved_cues=True)
+
+
+def test_shift_map_can_fill_with_the_edge():
+    x = torch.arange(1.0, 13.0).reshape(1, 1, 3, 4)
+    expected = torch.tensor([[1.0, 1, 2, 3], [1, 1, 2, 3], [5, 5, 6, 7]])
+    assert torch.equal(shift_map(x, 1, 1, edge=True)[0, 0], expected)
+
+
+def _pixel_cues(moved_cues: bool) -> list[torch.Tensor]:
+    torch.manual_seed(1)
+    model = ToyOnline()
+    gate = model.attach_plugin(
+        ReuseGate(**COPY, tau=0.0, max_reuse_run=3, copy_motion=True, moved_cues=moved_cues)
+    )
+    seen = []
+    change = gate.pixel_change
+    gate.pixel_change = lambda frame, objs: seen.append(change(frame, objs)) or seen[-1]
+    frames, boxes = _clip(4)
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=boxes[0].astype(np.uint8) * 5)
+    for frame in frames[1:]:
+        assert session.step(frame).paths[5].path == "alt"
+    return seen
+
+
+def test_moved_cues_measure_the_change_beyond_the_shift():
+    """The square moves rigidly over a static background: once moved, nothing changed."""
+    raw, moved = _pixel_cues(False), _pixel_cues(True)
+    assert len(raw) == len(moved) == 3
+    floor = float(np.log(1e-3))
+    for r, m in zip(raw, moved):
+        assert float(r[0, 0]) > floor + 3  # the band around the old mask changed
+        # the object's side of the band, moved: unchanged (float16-free fp32 pooling)
+        assert float(m[0, 0]) == pytest.approx(floor, abs=1e-3)
+        assert float(m[0, 1]) == pytest.approx(floor, abs=1e-3)
+
+
+def test_trace_samples_copy_and_see_what_inference_does(tmp_path):
+    """``moved_sample``: the target's copy is moved, and the pixel cue is the moved one."""
+    from vosframe.plugins.reuse_gate.inputs import coarse_mask
+    from vosframe.plugins.reuse_gate.modules import image_change_cue, pool_image
+    from vosframe.plugins.reuse_gate.traces import SequenceTrace, moved_sample
+
+    frames, boxes = _clip(3)
+    images = torch.cat(
+        [pool_image(torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255) for f in frames]
+    )
+    trace = SequenceTrace("clip", torch.zeros(3, 1, 1, 1), {}, images=images.half())
+    prob = torch.from_numpy(boxes[0]).float()[None, None]
+    gate = ReuseGate(**COPY, copy_motion=True, moved_cues=True)
+    copied, pixel = moved_sample(gate, trace, 0, 2, 2, prob)
+    assert torch.equal(copied, torch.from_numpy(boxes[2]).float()[None, None])
+    ims = images.half().float()
+    still = image_change_cue(ims[2:3], ims[0:1], coarse_mask(prob))
+    assert float(still[0, 0]) > np.log(1e-3) + 3
+    assert pixel is not None and float(pixel[0, 0]) == pytest.approx(np.log(1e-3), abs=1e-3)
+    gate.copy_motion = gate.moved_cues = False
+    assert moved_sample(gate, trace, 0, 2, 2, prob) == (prob, None)
