@@ -22,7 +22,7 @@ class GateObjectState:
         copy: True if the object copies its previous mask on the current frame.
         feature: F_t of the object's last computed frame (``motion_cue`` only).
         run: Consecutive frames the object has taken the alternative path.
-        image: The object's last computed frame, pooled (``pixel_cue`` only).
+        image: The object's last computed frame, pooled (``pixel_cue`` or ``copy_motion``).
         mask: The object's last computed output mask on the stride-4 grid
             (``history_cue`` only), from frame ``mask_index``.
         mask_index: Frame index of ``mask``.

@@ -173,7 +173,7 @@ def test_moved_cues_measure_the_change_beyond_the_shift():
         assert float(m[0, 1]) == pytest.approx(floor, abs=1e-3)
 
 
-def test_trace_samples_copy_and_see_what_inference_does(tmp_path):
+def test_trace_samples_target_the_moved_copy_and_read_the_moved_cue():
     """``moved_sample``: the target's copy is moved, and the pixel cue is the moved one."""
     from vosframe.plugins.reuse_gate.inputs import coarse_mask
     from vosframe.plugins.reuse_gate.modules import image_change_cue, pool_image
