@@ -26,16 +26,13 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from vosframe.core.errors import DataError
-
 from .inputs import coarse_mask, copy_capped, mask_change
-from .motion import estimate_shift, shift_mask
+from .motion import shift_mask, trace_shift
 from .training import mask_iou
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
 
-    from .plugin import ReuseGate
     from .traces import SequenceTrace
 
 
@@ -68,7 +65,9 @@ def gate_calibration(
             gt = obj.gt[t : t + 1].float()
             copied = obj.prob[t - n : t - n + 1].float()
             if gate.copy_motion:
-                copied = shift_mask(copied, _shift(traces[s], obj.start, t - n, t, copied, gate))
+                copied = shift_mask(
+                    copied, trace_shift(traces[s], obj.start, t - n, t, copied, gate.motion_radius)
+                )
             lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(copied, gt)
             losses.append(float(lost))
     p_all, loss_all = torch.cat(ps), torch.tensor(losses)
@@ -144,7 +143,9 @@ def simulate_gate(
                         gt = obj.gt[t : t + 1].float()
                         out = obj.prob[last : last + 1].float()
                         if gate.copy_motion:
-                            out = shift_mask(out, _shift(tr, obj.start, last, t, out, gate))
+                            out = shift_mask(
+                                out, trace_shift(tr, obj.start, last, t, out, gate.motion_radius)
+                            )
                         lost_obj += float(
                             mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(out, gt)
                         )
@@ -169,18 +170,3 @@ def simulate_gate(
             }
         )
     return rows
-
-
-def _shift(
-    trace: SequenceTrace, start: int, last: int, t: int, prob: torch.Tensor, gate: ReuseGate
-) -> tuple[int, int]:
-    """:func:`~.motion.estimate_shift` of an object's mask from its frame ``last`` to ``t``."""
-    if trace.images is None:
-        raise DataError(f"trace {trace.name} has no images; record it again for copy_motion")
-    images = trace.images[start:]
-    return estimate_shift(
-        images[last : last + 1].float(),
-        images[t : t + 1].float(),
-        coarse_mask(prob),
-        gate.motion_radius,
-    )

@@ -30,17 +30,22 @@ sub-cell shifts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import torch
 
+from vosframe.core.errors import DataError
 from vosframe.core.plugin import AltOutput
 from vosframe.core.state import FrameState, ObjectState
 
 from .inputs import coarse_mask
 from .modules import PIXEL_CUE_STRIDE, dilate, image_change_cue
 from .state import GateObjectState
+
+if TYPE_CHECKING:
+    from .traces import SequenceTrace
 
 
 def estimate_shift(
@@ -101,31 +106,40 @@ def shift_map(x: torch.Tensor, dy: int, dx: int, edge: bool = False) -> torch.Te
 
 
 def moved_cue(
-    image: torch.Tensor, last_image: torch.Tensor, mask: torch.Tensor, radius: int
-) -> tuple[tuple[int, int], torch.Tensor]:
-    """The object's shift and :func:`~.modules.image_change_cue` beyond it (training's
-    form of :meth:`MotionCopy.moved_pixel_cue`; arguments as :func:`moved_pixels`)."""
-    shift, moved_image, moved_mask = moved_pixels(image, last_image, mask, radius)
-    return shift, image_change_cue(image, moved_image, moved_mask, band=inner_band(moved_mask))
-
-
-def moved_pixels(
-    image: torch.Tensor, last_image: torch.Tensor, mask: torch.Tensor, radius: int
-) -> tuple[tuple[int, int], torch.Tensor, torch.Tensor]:
-    """The object's shift, and its pooled last computed frame and mask moved by it.
+    image: torch.Tensor, last_image: torch.Tensor, mask: torch.Tensor, shift: tuple[int, int]
+) -> torch.Tensor:
+    """:func:`~.modules.image_change_cue` of one object beyond its shift (``moved_cues``).
 
     Args:
         image: ``(1, 3, h, w)`` the pooled frame.
         last_image: ``(1, 3, h, w)`` the pooled frame of the object's last computed mask.
         mask: ``(1, 1, h, w)`` that mask on the same grid.
-        radius: Search radius of :func:`estimate_shift`.
+        shift: The object's shift (:func:`estimate_shift`), in cells.
 
     Returns:
-        ``(shift, moved last_image, moved mask)``: what the pixel cue compares with
-        ``moved_cues`` (how much the object changed beyond the shift).
+        ``(1, 2, 1, 1)``: the change between ``image`` and ``last_image`` moved by the
+        shift (the border filled from the edge), read in :func:`inner_band` of the moved mask.
     """
-    shift = estimate_shift(last_image, image, mask, radius)
-    return shift, shift_map(last_image, *shift, edge=True), shift_map(mask, *shift)
+    moved = shift_map(mask, *shift)
+    last = shift_map(last_image, *shift, edge=True)
+    return image_change_cue(image, last, moved, band=inner_band(moved))
+
+
+def trace_shift(
+    trace: SequenceTrace, start: int, last: int, t: int, prob: torch.Tensor, radius: int
+) -> tuple[int, int]:
+    """:func:`estimate_shift` of a traced object's mask ``prob`` (full resolution) from its
+    frame ``last`` to ``t`` (both counted from the object's first frame ``start``).
+
+    Raises:
+        DataError: The trace has no pooled frames.
+    """
+    if trace.images is None:
+        raise DataError(f"trace {trace.name} has no images; record it again for copy_motion")
+    images = trace.images[start:]
+    return estimate_shift(
+        images[last : last + 1].float(), images[t : t + 1].float(), coarse_mask(prob), radius
+    )
 
 
 def inner_band(mask: torch.Tensor) -> torch.Tensor:
@@ -171,26 +185,20 @@ class MotionCopy:
             )
         return frame.scratch[key]
 
-    def moved_cue_inputs(
-        self, frame: FrameState, objs: Sequence[ObjectState], masks: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``moved_cues``: each object's pooled last computed frame and its cue mask
-        (``masks``, ``(N, 1, h, w)`` on the pooled grid) moved by :meth:`object_shift`."""
-        lasts, moved = [], []
-        for i, obj in enumerate(objs):
-            dy, dx = self.object_shift(frame, obj)
-            lasts.append(shift_map(obj.plugins[self.key].image, dy, dx, edge=True))
-            moved.append(shift_map(masks[i : i + 1], dy, dx))
-        return torch.cat(lasts), torch.cat(moved)
-
     def moved_pixel_cue(
         self, frame: FrameState, objs: Sequence[ObjectState], masks: torch.Tensor
     ) -> torch.Tensor:
-        """``moved_cues``: :func:`~.modules.image_change_cue` after moving each object's
-        last frame and mask (``masks`` on the pooled grid) by its shift, in the object's
-        side of the band (:func:`inner_band`)."""
-        lasts, moved = self.moved_cue_inputs(frame, objs, masks)
-        return image_change_cue(self.frame_image(frame), lasts, moved, band=inner_band(moved))
+        """``moved_cues``: :func:`moved_cue` of each object (``masks``: their cue masks,
+        ``(N, 1, h, w)`` on the pooled grid) with its :meth:`object_shift`."""
+        image = self.frame_image(frame)
+        return torch.cat(
+            [
+                moved_cue(
+                    image, o.plugins[self.key].image, masks[i : i + 1], self.object_shift(frame, o)
+                )
+                for i, o in enumerate(objs)
+            ]
+        )
 
     def moved_copies(self, frame: FrameState, objects: Sequence[ObjectState]) -> AltOutput:
         """The copies of ``objects``: each one's last computed mask moved with its pixels.

@@ -58,7 +58,7 @@ from vosframe.core.errors import ConfigError, DataError
 from .calibration import gate_calibration, simulate_gate
 from .inputs import coarse_mask, mask_change
 from .modules import GateFunction, downsample_mask, pool_image
-from .motion import moved_cue, shift_mask
+from .motion import moved_cue, shift_mask, trace_shift
 from .training import alt_quality_target
 
 if TYPE_CHECKING:
@@ -304,12 +304,13 @@ def moved_sample(
     ``copy_motion``) and, with ``moved_cues``, its pixel cue beyond the shift (else None)."""
     if not gate.copy_motion:
         return last_prob, None
-    if trace.images is None:
-        raise DataError(f"trace {trace.name} has no images; record it again for copy_motion")
-    frames = trace.images[start:]
-    it, il = frames[t : t + 1].float(), frames[t - n : t - n + 1].float()
-    shift, pixel = moved_cue(it, il, coarse_mask(last_prob), gate.motion_radius)
-    return shift_mask(last_prob, shift), pixel if gate.moved_cues else None
+    shift = trace_shift(trace, start, t - n, t, last_prob, gate.motion_radius)
+    pixel = None
+    if gate.moved_cues:
+        frames = trace.images[start:]  # type: ignore[index]  (trace_shift checked it)
+        it, il = frames[t : t + 1].float(), frames[t - n : t - n + 1].float()
+        pixel = moved_cue(it, il, coarse_mask(last_prob), shift)
+    return shift_mask(last_prob, shift), pixel
 
 
 def split_traces(
