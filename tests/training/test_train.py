@@ -95,3 +95,35 @@ def test_torchrun_ddp_on_cpu(tmp_path):
     logs = "".join(p.read_text() for p in (tmp_path / "ddp").rglob("*.log"))
     assert "Distributed training: True" in logs and "MMDistributedDataParallel" in logs
     assert (tmp_path / "ddp" / "vosframe_latest.pt").is_file()
+
+
+def test_bank_mirror_source_and_backward_clips(tmp_path):
+    src = dict(type="synthetic", count=2, length=6, seed=5)
+    kw = dict(size=(64, 96), num_frames=3, max_skip=2, samples_per_epoch=8, seed=2)
+    bank, backbone = tmp_path / "bank", dict(type="ResNet", depth=18)
+    ds = BankClipDataset(bank, backbone, [src, dict(src, mirror=True)], **kw)
+    plain = {s.name: s for s in ds.sequences if not s.name.endswith("@mirror")}
+    mirror = [s for s in ds.sequences if s.name.endswith("@mirror")]
+    assert len(mirror) == len(plain) == 2
+    for m in mirror:  # flipped frames and masks, features computed on the flipped frames
+        p = plain[m.name.removesuffix("@mirror")]
+        assert (m.frames == p.frames[:, :, ::-1]).all() and (m.masks == p.masks[:, :, ::-1]).all()
+        assert not torch.equal(m.features[16], p.features[16])
+    forward = BankClipDataset(bank, backbone, [src], **kw)
+    backward = BankClipDataset(bank, backbone, [src], reverse_prob=1.0, **kw)
+    flipped = 0
+    for i in range(8):  # the same draws, then played backwards (if the object is there)
+        f, b = forward[i], backward[i]
+        if torch.equal(b["frames"], f["frames"]):
+            continue
+        flipped += 1
+        assert torch.equal(b["frames"], f["frames"].flip(0))
+        assert torch.equal(b["masks"], f["masks"].flip(0)) and b["masks"][0].sum() >= 50
+        assert torch.equal(b["features"]["16"], f["features"]["16"].flip(0))
+        name, first, obj = b["key"].rsplit("/", 2)  # target-model cache key: its 1st frame
+        seq = next(s for s in backward.sequences if s.name == name)
+        assert (seq.frames[int(first)] == b["frames"][0].permute(1, 2, 0).numpy()).all()
+        assert (torch.from_numpy(seq.masks[int(first)] == int(obj)) == b["masks"][0, 0]).all()
+    assert flipped >= 4
+    with pytest.raises(Exception, match="reverse_prob"):
+        BankClipDataset(bank, backbone, [src], reverse_prob=1.5, **kw)

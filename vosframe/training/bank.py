@@ -97,6 +97,24 @@ def synthetic_source(
         yield f"synthetic/{mode}-{seed}-{i}", load
 
 
+def mirrored(source: Source) -> Source:
+    """The sequences of ``source`` flipped left-right, named ``<name>@mirror``.
+
+    The bank computes the backbone's features of the flipped frames (exact, unlike flipping
+    stored features: convolutions with stride and padding are not mirror-equivariant).
+    """
+    for name, load in source:
+
+        def load_mirrored(load=load):
+            frames, masks = load()
+            return (
+                [np.ascontiguousarray(f[:, ::-1]) for f in frames],
+                [np.ascontiguousarray(m[:, ::-1]) for m in masks],
+            )
+
+        yield f"{name}@mirror", load_mirrored
+
+
 class FeatureBank:
     """Builds and loads a bank of precomputed features.
 

@@ -11,19 +11,21 @@ import torch
 from torch.utils.data import Dataset
 
 from vosframe.core.errors import ConfigError, DataError
-from vosframe.training.bank import FeatureBank, davis_source, synthetic_source
+from vosframe.training.bank import FeatureBank, davis_source, mirrored, synthetic_source
 
 
 def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
     for spec in specs:
         spec = dict(spec)
         kind = spec.pop("type", None)
+        mirror = bool(spec.pop("mirror", False))
         if kind == "davis":
-            yield from davis_source(**spec)
+            source = davis_source(**spec)
         elif kind == "synthetic":
-            yield from synthetic_source(size=size, **spec)
+            source = synthetic_source(size=size, **spec)
         else:
             raise ConfigError(f"bank source type must be 'davis' or 'synthetic', got {kind!r}")
+        yield from mirrored(source) if mirror else source
 
 
 class BankClipDataset(Dataset):
@@ -31,7 +33,9 @@ class BankClipDataset(Dataset):
 
     Item ``i``: a random (sequence, first frame, object) among those where the object has
     at least ``min_pixels`` pixels, then ``num_frames - 1`` later frames in order with
-    random gaps of 1..``max_skip``. Returns ``frames`` ``(T, 3, H, W)`` uint8, ``masks``
+    random gaps of 1..``max_skip``; with probability ``reverse_prob`` the clip is played
+    backwards (its first frame is then the latest, where the object must also have
+    ``min_pixels``). Returns ``frames`` ``(T, 3, H, W)`` uint8, ``masks``
     ``(T, 1, H, W)`` uint8 (that object only), ``features`` ``{"4": (T, C, h, w), ...}``
     float16 and ``key`` (``"<seq>/<frame0>/<obj>"``, stable: caches of per-first-frame
     work, such as fitted target models, are keyed by it).
@@ -40,7 +44,9 @@ class BankClipDataset(Dataset):
         root: Bank folder (built on first use if missing).
         backbone: Backbone config (e.g. ``dict(type="EfficientNetLite0")``).
         sources: Bank sources: ``dict(type="davis", root=..., split="train")`` and
-            ``dict(type="synthetic", count=..., length=..., seed=...)``.
+            ``dict(type="synthetic", count=..., length=..., seed=...)``; ``mirror=True`` in
+            a source stores its sequences flipped left-right instead (as new sequences,
+            features computed on the flipped frames).
         size: Stored frame size ``(H, W)``.
         strides: Stored feature strides.
         num_frames: Clip length ``T``.
@@ -48,6 +54,8 @@ class BankClipDataset(Dataset):
         samples_per_epoch: Dataset length.
         seed: With a seed, item ``i`` is a pure function of ``(seed, i, epoch)``.
         min_pixels: Smallest object size in the first frame.
+        reverse_prob: Probability of a backwards clip (0: the random stream, hence every
+            item, is the same as without the option).
     """
 
     def __init__(
@@ -62,6 +70,7 @@ class BankClipDataset(Dataset):
         samples_per_epoch: int = 1000,
         seed: int | None = None,
         min_pixels: int = 50,
+        reverse_prob: float = 0.0,
     ) -> None:
         from vosframe.registry import BACKBONES, build_from_cfg
 
@@ -75,6 +84,9 @@ class BankClipDataset(Dataset):
         self.sequences = bank.load(names=[name for name, _ in _sources(sources, size)])
         self.num_frames, self.max_skip = int(num_frames), int(max_skip)
         self.samples_per_epoch, self.seed = int(samples_per_epoch), seed
+        if not 0.0 <= reverse_prob <= 1.0:
+            raise ConfigError(f"reverse_prob must be in [0, 1], got {reverse_prob}")
+        self.reverse_prob, self.min_pixels = float(reverse_prob), int(min_pixels)
         self.epoch = 0
         self.candidates: list[tuple[int, int, int]] = []
         for s, seq in enumerate(self.sequences):
@@ -103,6 +115,9 @@ class BankClipDataset(Dataset):
             left = self.num_frames - len(idx)
             step = int(rng.integers(1, max(1, min(self.max_skip, room - left + 1)) + 1))
             idx.append(idx[-1] + step)
+        backward = self.reverse_prob > 0 and rng.random() < self.reverse_prob
+        if backward and int((seq.masks[idx[-1]] == obj).sum()) >= self.min_pixels:
+            idx = idx[::-1]
         frames = torch.from_numpy(np.ascontiguousarray(seq.frames[idx])).permute(0, 3, 1, 2)
         masks = torch.from_numpy((seq.masks[idx] == obj).astype(np.uint8))[:, None]
         feats = {str(k): v[idx].clone() for k, v in seq.features.items()}
@@ -110,5 +125,5 @@ class BankClipDataset(Dataset):
             "frames": frames,
             "masks": masks,
             "features": feats,
-            "key": f"{seq.name}/{f0}/{obj}",
+            "key": f"{seq.name}/{idx[0]}/{obj}",
         }
