@@ -9,7 +9,7 @@
 # blackswan 78.4 -> 48.6, scooter-black 46.2 -> 35.0, drift-straight 55.9 -> 49.4; dog
 # +5.1, parkour +4.1, horsejump-high +4.1 (benchmarks/results/frtm_long_davis16val/ and
 # frtm_long_davis16train/). With 30 training videos, more of the same schedule fits them
-# and loses on new videos: the accuracy gap is data, not the schedule's length.
+# and loses on new videos: the accuracy gap is not the schedule's length.
 _base_ = ["frtm_effnetlite0_davis16.py"]
 load_from_vosframe = "work_dirs/frtm/vosframe_latest.pt"
 param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[11], gamma=0.1)]
