@@ -3,7 +3,7 @@
 # (configs/frtm_long_effnetlite0_davis16.py): each DAVIS video is also stored mirrored
 # (features computed on the flipped frames) and half of the clips play backwards.
 #   vosframe train configs/frtm_aug_effnetlite0_davis16.py --work-dir work_dirs/frtm_aug
-# (28 min on 2 threads.) NOT SHIPPED: val J&F 61.7 against 66.7 for the shipped recipe
+# (32 min on 2 threads.) NOT SHIPPED: val J&F 61.7 against 66.7 for the shipped recipe
 # (benchmarks/results/frtm_aug_davis16val/): dog +5.9, drift-straight +6.0, but parkour
 # -16.9, horsejump-high -11.0, blackswan -18.1, scooter-black -11.6. Swings this large
 # per video, in both directions, between two 6-epoch runs whose clips differ, say that one

@@ -3,7 +3,7 @@
 # learning rate restarts at 1e-3 and drops 10x after epoch 11. NOT SHIPPED: it overfits.
 #   vosframe train configs/frtm_effnetlite0_davis16.py --work-dir work_dirs/frtm
 #   vosframe train configs/frtm_long_effnetlite0_davis16.py --work-dir work_dirs/frtm_long
-# (47 min on 2 threads.) The training loss halves (epoch means 0.0275 -> 0.0142) and
+# (67 min on 2 threads.) The training loss halves (epoch means 0.0275 -> 0.0142) and
 # J&F on DAVIS-2016 *train* (240p, 2 threads, `vosframe bench`) rises from 69.8 to 81.0,
 # while val (10 sequences, 480p, the shipped inference settings) falls from 66.7 to 62.3:
 # blackswan 78.4 -> 48.6, scooter-black 46.2 -> 35.0, drift-straight 55.9 -> 49.4; dog
