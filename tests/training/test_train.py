@@ -121,6 +121,8 @@ def test_bank_mirror_source_and_backward_clips(tmp_path):
         assert torch.equal(b["masks"], f["masks"].flip(0)) and b["masks"][0].sum() >= 50
         assert torch.equal(b["features"]["16"], f["features"]["16"].flip(0))
         name, first, obj = b["key"].rsplit("/", 2)  # target-model cache key: its 1st frame
+        assert name.startswith(backward.key_prefix + "/")  # names the bank (backbone, size)
+        name = name.removeprefix(backward.key_prefix + "/")
         seq = next(s for s in backward.sequences if s.name == name)
         assert (seq.frames[int(first)] == b["frames"][0].permute(1, 2, 0).numpy()).all()
         assert (torch.from_numpy(seq.masks[int(first)] == int(obj)) == b["masks"][0, 0]).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ class BankClipDataset(Dataset):
     backwards (its first frame is then the latest, where the object must also have
     ``min_pixels``). Returns ``frames`` ``(T, 3, H, W)`` uint8, ``masks``
     ``(T, 1, H, W)`` uint8 (that object only), ``features`` ``{"4": (T, C, h, w), ...}``
-    float16 and ``key`` (``"<seq>/<frame0>/<obj>"``, stable: caches of per-first-frame
+    float16 and ``key`` (``"bank-<hash>/<seq>/<frame0>/<obj>"``, where ``<hash>`` names the
+    bank's backbone, size and strides: stable across runs, so caches of per-first-frame
     work, such as fitted target models, are keyed by it).
 
     Args:
@@ -82,6 +84,7 @@ class BankClipDataset(Dataset):
         if distributed:  # the other ranks wait for rank 0 to write the bank
             torch.distributed.barrier()
         self.sequences = bank.load(names=[name for name, _ in _sources(sources, size)])
+        self.key_prefix = "bank-" + hashlib.sha1(bank.fingerprint.encode()).hexdigest()[:10]
         self.num_frames, self.max_skip = int(num_frames), int(max_skip)
         self.samples_per_epoch, self.seed = int(samples_per_epoch), seed
         if not 0.0 <= reverse_prob <= 1.0:
@@ -125,5 +128,5 @@ class BankClipDataset(Dataset):
             "frames": frames,
             "masks": masks,
             "features": feats,
-            "key": f"{seq.name}/{idx[0]}/{obj}",
+            "key": f"{self.key_prefix}/{seq.name}/{idx[0]}/{obj}",
         }

@@ -31,8 +31,13 @@ from typing import Any
 
 from vosframe.core.model import VOSModel
 from vosframe.core.skip_points import SkipPoint, SkipPoints
+from vosframe.models.frtm.optimizer import fused_weight
 from vosframe.models.frtm.refiner import FRTMRefiner
-from vosframe.models.frtm.target_model import FRTMObjectState, FRTMTargetModel
+from vosframe.models.frtm.target_model import PRESETS, FRTMObjectState, FRTMTargetModel
+from vosframe.models.frtm.tm_cache import TargetModelDiskCache, backbone_fingerprint
+
+TM_CACHE_VERSION = 1
+"""Bump when the target-model fit changes, so disk caches of older fits are not reused."""
 
 BACKBONE_EXTERNAL = ("feature_extractor.",)
 
@@ -53,6 +58,9 @@ class FRTM(VOSModel):
         aux_losses: Auxiliary training losses, e.g.
             ``[dict(type="TemporalConsistencyLoss", level=8)]`` (the TTVOS paper applies it
             to FRTM too).
+        train_tm_cache: Folder of a disk cache of the training target models
+            (:mod:`~vosframe.models.frtm.tm_cache`), shared by runs with the same fitting
+            settings and backbone (None: memory only, per process).
     """
 
     def __init__(
@@ -64,6 +72,7 @@ class FRTM(VOSModel):
         aggregation: str = "min_odds",
         max_internal_size: int | None = None,
         aux_losses: list[dict[str, Any]] | None = None,
+        train_tm_cache: str | None = None,
     ) -> None:
         from vosframe.registry import BACKBONES, build_from_cfg
 
@@ -84,6 +93,9 @@ class FRTM(VOSModel):
         self._train_tm: FRTMTargetModel | None = None
         self._train_tm_overrides = dict(train_target_model or {})
         self._tm_cache: dict[str, object] = {}
+        self._backbone_cfg = backbone
+        self._tm_disk_root = train_tm_cache
+        self._tm_disk: TargetModelDiskCache | None = None
 
     def init_training_state(self, features, mask, image, key):
         """Target model for a training clip: fitted with the ``train`` preset (c=32, as the
@@ -96,19 +108,44 @@ class FRTM(VOSModel):
             self._train_tm.set_feature_fn(self._augmented_features)
         if key is not None and key in self._tm_cache:
             return self._tm_cache[key]
-        state = self._train_tm.init_object(features, mask, image)
+        disk = self._disk_cache() if key is not None else None
+        stored = disk.get(key) if disk is not None else None
+        if stored is not None:
+            device = features[self.localizer.stride].device
+            project, filt = stored[0].to(device), stored[1].to(device)
+        else:
+            state = self._train_tm.init_object(features, mask, image)
+            project, filt = state.project, state.filter
+            if disk is not None:
+                disk.put(key, project, filt)
         # Training never updates target models: keep only the weights localize() applies,
         # not the sample memory (megabytes per object, thousands of cached clips).
         frozen = FRTMObjectState(
-            state.project,
-            state.filter,
-            state.fused,
+            project,
+            filt,
+            fused_weight([project, filt]),
             memory=None,
             cg=None,  # type: ignore[arg-type]
         )
         if key is not None:
             self._tm_cache[key] = frozen
         return frozen
+
+    def _disk_cache(self) -> TargetModelDiskCache | None:
+        """The disk cache of training target models (None without ``train_tm_cache``)."""
+        if self._tm_disk_root is None:
+            return None
+        if self._tm_disk is None:
+            settings = {k: v for k, v in PRESETS["train"].items()}
+            settings.update(self._train_tm_overrides)
+            fingerprint = {
+                "version": TM_CACHE_VERSION,
+                "train_target_model": settings,
+                "in_channels": self.localizer.in_channels,
+                "backbone": backbone_fingerprint(self.feature_extractor, self._backbone_cfg),
+            }
+            self._tm_disk = TargetModelDiskCache(self._tm_disk_root, fingerprint)
+        return self._tm_disk
 
     def _augmented_features(self, images):
         """Features of the first frame's augmented copies, up to the target model's stride."""
