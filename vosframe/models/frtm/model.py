@@ -99,8 +99,9 @@ class FRTM(VOSModel):
 
     def init_training_state(self, features, mask, image, key):
         """Target model for a training clip: fitted with the ``train`` preset (c=32, as the
-        official cached training target models), cached in memory by the clip's stable
-        first-frame key, and never updated during training (as in the official code)."""
+        official cached training target models), cached in memory (and on disk with
+        ``train_tm_cache``) by the clip's stable first-frame key, and never updated during
+        training (as in the official code)."""
         if self._train_tm is None:
             self._train_tm = FRTMTargetModel.from_preset(
                 "train", self.localizer.in_channels, **self._train_tm_overrides
@@ -136,8 +137,7 @@ class FRTM(VOSModel):
         if self._tm_disk_root is None:
             return None
         if self._tm_disk is None:
-            settings = {k: v for k, v in PRESETS["train"].items()}
-            settings.update(self._train_tm_overrides)
+            settings = {**PRESETS["train"], **self._train_tm_overrides}
             fingerprint = {
                 "version": TM_CACHE_VERSION,
                 "train_target_model": settings,
