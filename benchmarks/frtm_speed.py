@@ -5,8 +5,9 @@ Setups (``--setups``, default all):
 * ``anchor-fp32`` / ``anchor-bf16cl``: the official G-FRTM anchor of ``model_specs.md``
   section 11 -- ResNet-18 (random init), FRTM "fast" target model, the official
   full-resolution head, fp32 / bf16 autocast + channels_last, native 854x480;
-* ``ours-bf16cl``: EfficientNet-Lite0 (ImageNet weights), the fast head (stride 2),
-  bf16 + channels_last, native 854x480 (``max_internal_size`` 480 is the same size);
+* ``ours-bf16cl``: the shipped FRTM's settings (EfficientNet-Lite0 with ImageNet weights,
+  its target model, the fast head at stride 2; without plugins), bf16 + channels_last,
+  native 854x480 (``max_internal_size`` 480 is the same size);
 * ``ours-bf16cl@360`` / ``ours-bf16cl@240``: the same with ``max_internal_size`` 360 / 240.
 
 Every setup runs the same frames in one process, interleaved per sequence (each sequence
@@ -50,8 +51,9 @@ import torch
 import torch.nn.functional as F
 
 import vosframe
+from vosframe.builder import load_config
 from vosframe.data.datasets import DavisDataset
-from vosframe.zoo import weights_path
+from vosframe.zoo import config_path, weights_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "davis2016" / "val_480p"
@@ -76,12 +78,9 @@ def _anchor() -> dict[str, Any]:
 
 
 def _ours() -> dict[str, Any]:
-    return dict(
-        type="FRTM",
-        backbone=dict(type="EfficientNetLite0", pretrained=True, frozen=True),
-        target_model=dict(preset="fast"),
-        refiner=dict(head="fast", head_stride=2),
-    )
+    """The shipped FRTM's backbone, target model and refiner, read from its config."""
+    model = load_config(str(config_path("frtm_effnetlite0_davis16.py"))).model.to_dict()
+    return {k: model[k] for k in ("type", "backbone", "target_model", "refiner")}
 
 
 SETUPS: dict[str, Setup] = {

@@ -9,7 +9,9 @@
 # per video, in both directions, between two 6-epoch runs whose clips differ, say that one
 # run's val J&F on 10 videos is noisy; this single run does not show the augmentation
 # hurts, only that it does not close the gap.
-_base_ = ["frtm_effnetlite0_davis16.py"]
+# Run with FRTM's previous target models (_base_/models/frtm_tm_v1.py), as measured.
+_base_ = ["frtm_effnetlite0_davis16.py", "_base_/models/frtm_tm_v1.py"]
+model = dict(target_model={{_base_.tm_v1}}, train_target_model={{_base_.train_tm_v1}})
 train_dataset = dict(
     sources=[
         dict(type="davis", root="../shared/data/davis2016/train_240p", split="train"),

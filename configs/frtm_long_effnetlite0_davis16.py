@@ -10,7 +10,9 @@
 # +5.1, parkour +4.1, horsejump-high +4.1 (benchmarks/results/frtm_long_davis16val/ and
 # frtm_long_davis16train/). With 30 training videos, more of the same schedule fits them
 # and loses on new videos: the accuracy gap is not the schedule's length.
-_base_ = ["frtm_effnetlite0_davis16.py"]
+# Run with FRTM's previous target models (_base_/models/frtm_tm_v1.py), as measured.
+_base_ = ["frtm_effnetlite0_davis16.py", "_base_/models/frtm_tm_v1.py"]
+model = dict(target_model={{_base_.tm_v1}}, train_target_model={{_base_.train_tm_v1}})
 load_from_vosframe = "work_dirs/frtm/vosframe_latest.pt"
 param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[11], gamma=0.1)]
 train_cfg = dict(by_epoch=True, max_epochs=14)

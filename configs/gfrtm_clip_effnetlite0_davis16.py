@@ -22,8 +22,11 @@
 # reuse; 0.5: -1.2, 1.20x, 25%; 0.4: -2.4, 1.37x, 40%; 0.3: -3.2, 1.56x, 53%. A copied frame
 # costs 27 ms, a full frame 90 ms (84.6 without the gate). The gate is calibrated too
 # conservatively for tau = 0.7 (quality_scale 0.3 instead reused 67% at every tau, -4 J&F).
-_base_ = ["frtm_effnetlite0_davis16.py"]
+# Run with FRTM's previous target models (_base_/models/frtm_tm_v1.py), as measured.
+_base_ = ["frtm_effnetlite0_davis16.py", "_base_/models/frtm_tm_v1.py"]
 model = dict(
+    target_model={{_base_.tm_v1}},
+    train_target_model={{_base_.train_tm_v1}},
     plugins=[
         dict(
             type="ReuseGate",
@@ -38,11 +41,13 @@ model = dict(
             max_reuse_run=2,
             freeze_base=True,  # tau = 1 stays exactly the shipped FRTM
         )
-    ]
+    ],
 )
 train_dataset = dict(num_frames=6, max_skip=1, samples_per_epoch=240)
 train_dataloader = dict(batch_size=4)
-load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"
+# The FRTM file it started from (the shipped one until 2026-12-01):
+#   git show 21b17fe:vosframe/weights/frtm_effnetlite0_davis16.pt > work_dirs/frtm_v1.pt
+load_from_vosframe = "work_dirs/frtm_v1.pt"
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[7], gamma=0.1)]
 train_cfg = dict(by_epoch=True, max_epochs=8)

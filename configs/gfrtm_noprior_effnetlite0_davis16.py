@@ -11,6 +11,14 @@
 #       --work-dir work_dirs/gfrtm_noprior
 #   vosframe bench --config configs/gfrtm_noprior_effnetlite0_davis16.py \
 #       --checkpoint gfrtm_noprior.pt --data ../shared/data/davis2016/val_480p --threads 1
-_base_ = ["gfrtm_effnetlite0_davis16.py"]
-model = dict(plugins=[{{_base_.copy_gate_cascade_nobudget}}])
+# Run with FRTM's previous target models (_base_/models/frtm_tm_v1.py), as measured; its
+# gate file holds the FRTM it was trained on (the shipped one until 2026-12-01):
+#   git show 21b17fe:vosframe/weights/frtm_effnetlite0_davis16.pt > work_dirs/frtm_v1.pt
+_base_ = ["gfrtm_effnetlite0_davis16.py", "_base_/models/frtm_tm_v1.py"]
+model = dict(
+    target_model={{_base_.tm_v1}},
+    train_target_model={{_base_.train_tm_v1}},
+    plugins=[{{_base_.copy_gate_cascade_nobudget}}],
+)
+load_from_vosframe = "work_dirs/frtm_v1.pt"
 gate_traces = dict(pre_over_weight=4.0)  # as its gate was trained (the shipped one uses 1)

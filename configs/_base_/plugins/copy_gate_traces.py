@@ -18,6 +18,9 @@
 # (G-FRTM: 0.64 at 64.4% reuse; 1.5: 0.59 at 64.2%; no budget: as 2). With moved copies
 # but the previous gate (trained on kept copies, plain pixel cue) the rule gave 1.5 (0.99
 # at 62.0%), and before moved copies 1.0 (0.99 at 59.3%; 2.19 at 63% without a budget).
+# Not re-chosen for the FRTM file of 2026-12-01 (val 75.0): on its traces no budget of
+# 0.5-2 meets the rule (0.5: 1.08; 2: 1.96 at 65.7%); 0.4 does (0.73 at 41.2%) but reuses
+# only 20% on val (README, benchmarks/results/gfrtm_budget04_davis16val/), so 2 is kept.
 copy_gate = dict(
     type="ReuseGate",
     tau=0.7,
