@@ -3,7 +3,7 @@
 # The shipped file was trained with these settings (then in configs/frtm_tm_effnetlite0_
 # davis16.py, commit e1a971f): seed 0, 6 epochs, 48 min on 2 threads without the disk cache;
 # epoch-6 mean loss 0.0142 (0.0275 with the previous target models). Val J&F 75.0 at 360p
-# internal in bf16 (benchmarks/results/frtm_davis16val/). The previous FRTM file (val 66.7)
+# internal in bf16 (benchmarks/results/gfrtm_davis16val/, tau 1). The previous file (val 66.7)
 # is `git show 21b17fe:vosframe/weights/frtm_effnetlite0_davis16.pt`.
 _base_ = [
     "_base_/models/frtm_effnetlite0.py",
