@@ -1,4 +1,4 @@
-"""``vosframe train CONFIG [--work-dir DIR] [--resume]`` (also under ``torchrun -m vosframe``)."""
+"""``vosframe train CONFIG [--work-dir DIR] [--resume] [--fold K]`` (also via torchrun)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", help="config file")
     p.add_argument("--work-dir", help="output folder (default work_dirs/<config name>)")
     p.add_argument("--resume", action="store_true", help="resume from the work dir's last run")
+    p.add_argument(
+        "--fold",
+        type=int,
+        help="train on the fit videos of this DAVIS-2016 train fold only (0-4; "
+        "docs/selection_protocol.md); default work dir gets a _fold<K> suffix",
+    )
     p.add_argument(
         "--cfg-options",
         nargs="*",
@@ -38,6 +44,6 @@ def _parse(items: list[str]) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Train and print where the exported checkpoint is."""
-    path = train(args.config, args.work_dir, args.resume, _parse(args.cfg_options))
+    path = train(args.config, args.work_dir, args.resume, _parse(args.cfg_options), fold=args.fold)
     print(f"trained weights: {path}")
     return 0

@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from vosframe.core.checkpoint import atomic_save
-from vosframe.core.errors import DataError
+from vosframe.core.errors import DataError, InputError
 from vosframe.core.stages import FeatureExtractor
 
 
@@ -60,11 +60,46 @@ Source = Iterator[tuple[str, Callable[[], tuple[list[np.ndarray], list[np.ndarra
 """Yields ``(name, load)``; ``load()`` returns the sequence's frames and label maps."""
 
 
-def davis_source(root: str | Path, year: str = "2016", split: str = "train") -> Source:
-    """Every sequence of a DAVIS-layout folder (annotated frames only)."""
+def davis_source(
+    root: str | Path,
+    year: str = "2016",
+    split: str = "train",
+    fold: int | None = None,
+    fold_table: str | None = None,
+) -> Source:
+    """Every sequence of a DAVIS-layout folder (annotated frames only).
+
+    Args:
+        root: DAVIS-layout folder.
+        year: ``"2016"`` or ``"2017"``.
+        split: Split file name (used when ``ImageSets`` exists).
+        fold: Keep only the fit videos of this fold of ``fold_table``
+            (:mod:`vosframe.data.folds`), so its select videos stay unseen.
+        fold_table: Fold table name (default: the DAVIS-2016 train table).
+
+    Raises:
+        InputError: Unknown fold, or the folder lacks some of the table's videos.
+    """
     from vosframe.data.datasets import DavisDataset
 
-    for seq in DavisDataset(root, year=year, split=split, resolution=""):
+    dataset = DavisDataset(root, year=year, split=split, resolution="")
+    keep = set(dataset.names)
+    if fold is not None:
+        from vosframe.data.folds import fold_table as get_table
+
+        table = get_table(fold_table)
+        fit = set(table.fit(fold))
+        missing = sorted(set(table.videos) - keep)
+        if missing:
+            raise InputError(
+                f"fold {fold} of {table.name!r} needs the videos {missing[:5]}, which are not "
+                f"in {root}. Fix: point the source at the training set the table splits, or "
+                f"drop fold="
+            )
+        keep = fit
+    for seq in dataset:
+        if seq.name not in keep:
+            continue
 
         def load(seq=seq):
             idx = seq.annotated_indices

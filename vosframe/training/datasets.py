@@ -46,9 +46,10 @@ class BankClipDataset(Dataset):
         root: Bank folder (built on first use if missing).
         backbone: Backbone config (e.g. ``dict(type="EfficientNetLite0")``).
         sources: Bank sources: ``dict(type="davis", root=..., split="train")`` and
-            ``dict(type="synthetic", count=..., length=..., seed=...)``; ``mirror=True`` in
-            a source stores its sequences flipped left-right instead (as new sequences,
-            features computed on the flipped frames).
+            ``dict(type="synthetic", count=..., length=..., seed=...)``; ``fold=k`` in a
+            davis source keeps only the fit videos of fold ``k`` (:mod:`vosframe.data.folds`);
+            ``mirror=True`` in a source stores its sequences flipped left-right instead (as
+            new sequences, features computed on the flipped frames).
         size: Stored frame size ``(H, W)``.
         strides: Stored feature strides.
         num_frames: Clip length ``T``.
@@ -101,6 +102,13 @@ class BankClipDataset(Dataset):
                         self.candidates.append((s, f, obj))
         if not self.candidates:
             raise DataError(f"no training clip of {num_frames} frames in the bank {root}")
+
+    @property
+    def davis_videos(self) -> list[str]:
+        """Names of the DAVIS videos the clips come from (mirrored copies included once),
+        recorded in the trained checkpoint so held-out evaluations can check them."""
+        names = {s.name[len("davis/") :] for s in self.sequences if s.name.startswith("davis/")}
+        return sorted({n.removesuffix("@mirror") for n in names})
 
     def __len__(self) -> int:
         return self.samples_per_epoch

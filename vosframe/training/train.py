@@ -9,6 +9,13 @@ Config keys (mmengine config, ``_base_`` inheritance):
 * ``load_from_vosframe``: optional vosframe checkpoint to start from (non-strict: e.g. a
   trained FRTM as the start of G-FRTM).
 * ``work_dir``, ``seed``.
+* ``fold``: optional fold of the DAVIS-2016 train table (:mod:`vosframe.data.folds`): every
+  ``davis`` source of ``train_dataset`` keeps only that fold's fit videos (:func:`set_fold`;
+  ``vosframe train CONFIG --fold K``), and the default work dir gets a ``_fold<K>`` suffix.
+
+The exported checkpoint's metadata lists the DAVIS videos the model was trained on
+(``davis_videos``, when the dataset says), so a held-out evaluation can check that its
+videos were not among them.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) the gloo process group is created
 here before the Runner, so mmengine does not run its own ``init_dist`` (which calls
@@ -31,6 +38,7 @@ from mmengine.runner import Runner
 
 from vosframe.builder import load_config
 from vosframe.core.checkpoint import load_checkpoint
+from vosframe.core.errors import ConfigError
 from vosframe.registry import DATASETS, build_from_cfg
 from vosframe.training.adapter import EpochHook, ExportHook, VOSTrainModel
 
@@ -55,7 +63,9 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
     )
     loader.setdefault("batch_size", 4)
     loader.setdefault("num_workers", 0)
-    work_dir = work_dir or cfg.get("work_dir") or str(Path("work_dirs") / Path(cfg.filename).stem)
+    fold = cfg.get("fold")
+    stem = Path(cfg.filename).stem + ("" if fold is None else f"_fold{fold}")
+    work_dir = work_dir or cfg.get("work_dir") or str(Path("work_dirs") / stem)
     if _distributed():  # read by Runner.wrap_model; device_ids=None keeps DDP on the CPU
         cfg.model_wrapper_cfg = dict(
             type="MMDistributedDataParallel",
@@ -65,6 +75,10 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
         )
     command = " ".join(shlex.quote(a) for a in ["vosframe", *sys.argv[1:]])
     meta = {"config_file": str(cfg.filename), "config": cfg.model.to_dict(), "command": command}
+    if hasattr(dataset, "davis_videos"):
+        meta["davis_videos"] = list(dataset.davis_videos)
+    if fold is not None:
+        meta["fold"] = fold
     return Runner(
         model=model,
         work_dir=work_dir,
@@ -85,13 +99,42 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
     )
 
 
+def set_fold(cfg: Config, fold: int) -> Config:
+    """Train on fold ``fold``'s fit videos: set ``fold`` on every ``davis`` source of
+    ``cfg.train_dataset`` and ``cfg.fold`` (in place; returns ``cfg``).
+
+    Raises:
+        InputError: Unknown fold number.
+        ConfigError: The config's ``train_dataset`` has no ``davis`` source to restrict.
+    """
+    from vosframe.data.folds import fold_table
+
+    sources = cfg.get("train_dataset", {}).get("sources") or []
+    davis = [s for s in sources if s.get("type") == "davis"]
+    if not davis:
+        raise ConfigError(
+            f"{cfg.filename}: --fold restricts the DAVIS videos of train_dataset.sources, but "
+            "the config has no dict(type='davis', ...) source. Fix: drop --fold, or train "
+            "from a config that reads DAVIS train through a bank source."
+        )
+    for source in davis:
+        fold_table(source.get("fold_table")).check_fold(fold)
+        source["fold"] = fold
+    cfg.fold = fold
+    return cfg
+
+
 def train(
     config: str | os.PathLike,
     work_dir: str | None = None,
     resume: bool = False,
     options: dict[str, Any] | None = None,
+    fold: int | None = None,
 ) -> Path:
     """Train from a config file; returns the path of the exported vosframe checkpoint.
+
+    ``fold`` (or the config's ``fold`` key): train on that fold's fit videos only
+    (:func:`set_fold`), applied after ``options``.
 
     Resume reads mmengine's own checkpoints (optimizer, scheduler, message hub) from the
     run's work dir, which vosframe wrote itself: they are loaded as trusted files.
@@ -102,6 +145,9 @@ def train(
     cfg = load_config(config)
     if options:
         cfg.merge_from_dict(options)
+    fold = cfg.get("fold") if fold is None else fold  # a config or --cfg-options fold=K too
+    if fold is not None:
+        set_fold(cfg, fold)
     runner = build_runner(cfg, work_dir, resume)
     _trust_own_checkpoints(runner.work_dir)
     runner.train()

@@ -1,4 +1,6 @@
 # DAVIS-2016 train (240p) + seeded synthetic sequences, backbone features precomputed once.
+# `vosframe train CONFIG --fold K` (or fold=K in the davis source) keeps only the 24 fit
+# videos of fold K (vosframe/data/folds.py; docs/selection_protocol.md).
 bank_backbone = dict(type="EfficientNetLite0", pretrained=True, frozen=True)
 train_dataset = dict(
     type="BankClipDataset",
