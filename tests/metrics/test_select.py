@@ -1,0 +1,216 @@
+"""``vosframe.selection``: held-out-fold J&F with a toy model on a tiny DAVIS-2016 layout."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from toys import ToyOnline
+
+from vosframe.cli.main import main
+from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
+from vosframe.core.errors import DataError, InputError
+from vosframe.data.folds import FoldTable
+from vosframe.data.masks import write_mask
+from vosframe.metrics import evaluate_folders
+from vosframe.plugins.spatial_prior import SpatialPrior
+from vosframe.selection import (
+    Variant,
+    format_selection,
+    parse_variant,
+    run_folds,
+    variant_grid,
+    write_selection,
+)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TABLE = FoldTable("toy", [("a", "b"), ("c", "d")])
+FRAMES, H, W = 5, 32, 48
+
+
+def _make_davis(root: Path, names=("a", "b", "c", "d")) -> Path:
+    """DAVIS-2016 layout: a bright moving square on noise, 0/255 masks."""
+    for n, name in enumerate(names):
+        rng = np.random.default_rng(n)
+        bg = rng.integers(0, 100, (H, W, 3), dtype=np.uint8)
+        fdir, mdir = root / "JPEGImages" / name, root / "Annotations" / name
+        fdir.mkdir(parents=True)
+        mdir.mkdir(parents=True)
+        for t in range(FRAMES):
+            img, mask = bg.copy(), np.zeros((H, W), np.uint8)
+            y, x = 6 + 2 * n, 4 + 3 * t + 2 * n
+            img[y : y + 12, x : x + 12] = (230, 200, 40)
+            mask[y : y + 12, x : x + 12] = 255
+            cv2.imwrite(str(fdir / f"{t:05d}.jpg"), img)
+            cv2.imwrite(str(mdir / f"{t:05d}.png"), mask)
+    return root
+
+
+def _toy() -> ToyOnline:
+    torch.manual_seed(0)
+    model = ToyOnline()
+    model.attach_plugin(SpatialPrior(margin=0.5))
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return _make_davis(tmp_path_factory.mktemp("davis") / "train")
+
+
+@pytest.fixture(scope="module")
+def ckpts(tmp_path_factory) -> Path:
+    """Per-fold, per-seed checkpoints whose metadata lists their fit videos."""
+    folder = tmp_path_factory.mktemp("ckpt")
+    for seed in (0, 1):
+        for k in range(2):
+            torch.manual_seed(seed)
+            model = ToyOnline()
+            meta = {"davis_videos": list(TABLE.fit(k))}
+            save_checkpoint(model, folder / f"s{seed}_fold{k}.pt", meta=meta)
+    return folder
+
+
+def _loader(calls: list | None = None, built: list | None = None):
+    def load(path):
+        if calls is not None:
+            calls.append(path)
+        model = _toy()
+        if built is not None:
+            built.append(model)
+        if path is not None:
+            load_checkpoint(model, path)
+        return model
+
+    return load
+
+
+def test_scores_are_the_official_ones_and_aggregate_over_folds_and_seeds(data, ckpts, tmp_path):
+    variants = [Variant(), parse_variant("SpatialPrior.margin=0.1,max_internal_size=24")]
+    frames, built = [], []
+    report = run_folds(
+        _loader(built=built),
+        data,
+        checkpoints=[str(ckpts / "s0_fold{fold}.pt"), str(ckpts / "s1_fold{fold}.pt")],
+        table=TABLE,
+        variants=variants,
+        short_side=None,
+        precision="fp32",
+        progress=frames.append,
+    )
+    assert len(report["runs"]) == 2 * 2 * 2 and len(frames) == 8 * 2 * FRAMES
+    # The run of seed 0, fold 1, as configured, against a direct run scored by the metrics.
+    model = _toy()
+    load_checkpoint(model, ckpts / "s0_fold1.pt")
+    for name in TABLE.select(1):
+        seq_dir = data / "JPEGImages" / name
+        imgs = [cv2.imread(str(p))[..., ::-1].copy() for p in sorted(seq_dir.glob("*.jpg"))]
+        first = (cv2.imread(str(data / "Annotations" / name / "00000.png"), 0) > 0).astype(np.uint8)
+        session = model.new_session(precision="fp32")
+        for t, result in enumerate(session.propagate(imgs, first)):
+            write_mask(tmp_path / "pred" / name / f"{t:05d}.png", result.labels.astype(np.uint8))
+    direct = evaluate_folders(data / "Annotations", tmp_path / "pred", sequences=["c", "d"])
+    run = next(
+        r
+        for r in report["runs"]
+        if r["seed"] == 0 and r["fold"] == 1 and r["variant"] == "as configured"
+    )
+    for name, fig in direct.per_sequence().items():
+        assert run["videos"][name]["J&F"] == pytest.approx(fig["J&F-Mean"])
+    assert run["J&F"] == pytest.approx(direct.global_figures()["J&F-Mean"])
+    assert run["held_out"]["status"] == "held out"
+    # Aggregates: mean over (seed, fold); spreads over fold means and seed means.
+    for summary in report["variants"]:
+        rs = [r for r in report["runs"] if r["variant"] == summary["variant"]]
+        assert summary["J&F"] == pytest.approx(statistics.fmean(r["J&F"] for r in rs))
+        fold_means = [statistics.fmean(r["J&F"] for r in rs if r["fold"] == k) for k in (0, 1)]
+        seed_means = [statistics.fmean(r["J&F"] for r in rs if r["seed"] == s) for s in (0, 1)]
+        assert summary["spread_folds"] == pytest.approx(statistics.stdev(fold_means))
+        assert summary["spread_seeds"] == pytest.approx(statistics.stdev(seed_means))
+        assert set(summary["videos"]) == {"a", "b", "c", "d"}
+        assert summary["held_out"] == "held out"
+    assert report["variants"][1]["settings"] == {
+        "SpatialPrior.margin": 0.1,
+        "max_internal_size": 24,
+    }
+    # The variant's plugin setting was restored; the two variants ran different settings.
+    assert len(built) == 4 and {m.plugins[0].margin for m in built} == {0.5}
+    assert report["variants"][0]["videos"] != report["variants"][1]["videos"]
+
+
+def test_videos_are_resized_to_the_short_side_and_scored_at_annotation_size(data, tmp_path):
+    sessions = []
+
+    def load(path):
+        model = _toy()
+        new_session = model.new_session
+        model.new_session = lambda **o: sessions.append(new_session(**o)) or sessions[-1]
+        return model
+
+    report = run_folds(load, data, folds=[0], table=TABLE, short_side=64, precision="fp32")
+    assert {s.input_size for s in sessions} == {(64, 96)}
+    assert report["short_side"] == 64 and report["variants"][0]["held_out"] == "unknown"
+    assert 0.0 <= report["variants"][0]["J&F"] <= 1.0
+    out = write_selection(report, tmp_path / "res")
+    saved = json.loads(Path(out["json"]).read_text())
+    assert saved["variants"][0]["J&F"] == pytest.approx(report["variants"][0]["J&F"])
+    md = Path(out["markdown"]).read_text()
+    assert "| as configured | unknown |" in md and "| a | 0 |" in md
+    assert md == format_selection(report)
+    with pytest.raises(InputError, match="already holds"):
+        write_selection(report, tmp_path / "res")
+
+
+def test_held_out_status_comes_from_the_checkpoint_or_the_caller(data, ckpts):
+    # fold-0 weights judged on fold 1's videos: those were in its training videos
+    seen = run_folds(
+        _loader(), data, checkpoints=[str(ckpts / "s0_fold0.pt")], folds=[1], table=TABLE
+    )
+    assert seen["runs"][0]["held_out"]["status"] == "seen in training"
+    assert "['c', 'd']" in seen["runs"][0]["held_out"]["why"]
+    assert any("not every run is held out" in n for n in seen["notes"])
+    told = run_folds(_loader(), data, folds=[0], table=TABLE, seen_in_training=True)
+    assert told["variants"][0]["held_out"] == "seen in training"
+
+
+def test_bad_inputs_fail_before_any_video_runs(data, ckpts, tmp_path):
+    calls, frames = [], []
+    val_like = _make_davis(tmp_path / "val", names=("blackswan", "cows"))
+    with pytest.raises(DataError, match="never val"):
+        run_folds(_loader(calls), val_like, table=TABLE)
+    assert calls == []
+    with pytest.raises(InputError, match="from 0 to 1"):
+        run_folds(_loader(calls), data, folds=[2], table=TABLE)
+    with pytest.raises(InputError, match="do not exist"):
+        run_folds(_loader(calls), data, checkpoints=["nope_{fold}.pt"], table=TABLE)
+    assert calls == []
+    bad = [
+        (parse_variant("tau=0.7"), "no reuse gate"),
+        (parse_variant("SpatialPrior.nope=1"), "no attribute 'nope'"),
+        (parse_variant("ReuseGate.tau=1"), "needs a ReuseGate plugin"),
+        (parse_variant("margin=1"), "unknown variant setting"),
+    ]
+    for variant, message in bad:
+        with pytest.raises(InputError, match=message):
+            run_folds(_loader(), data, table=TABLE, variants=[variant], progress=frames.append)
+    assert frames == []
+    with pytest.raises(InputError, match="KEY=VALUE"):
+        parse_variant("max_internal_size")
+    grid = variant_grid({"tau": [1, 0.7], "max_internal_size": [240]})
+    assert [v.name for v in grid] == [
+        "tau=1,max_internal_size=240",
+        "tau=0.7,max_internal_size=240",
+    ]
+
+
+def test_cli_errors_are_explained(tmp_path, capsys):
+    assert main(["select", "--config", "x.py"]) == 1
+    assert "--config needs --checkpoint" in capsys.readouterr().err
+    assert main(["select", "--model", "nope"]) == 1
+    assert "no shipped model 'nope'" in capsys.readouterr().err

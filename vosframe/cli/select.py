@@ -1,0 +1,161 @@
+"""``vosframe select``: J&F on the held-out folds of DAVIS-2016 train (never val).
+
+Usage::
+
+    vosframe select --config CFG --checkpoint 'work_dirs/x_fold{fold}/vosframe_latest.pt' \\
+        --name x_folds
+    vosframe select --model frtm --folds 0 --seen-in-training --name frtm_folds_smoke
+    vosframe select --model g-frtm --grid tau=1,0.7,0.5 --grid SpatialPrior.margin=0.3,0.5
+
+All logic lives in :func:`vosframe.selection.run_folds`; this module parses, prints and
+writes ``benchmarks/results/<name>/selection.{json,md}``. The protocol is
+``docs/selection_protocol.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tqdm import tqdm
+
+from vosframe.core.errors import InputError
+
+DEFAULT_DATA = "../shared/data/davis2016/train_240p"
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected fold numbers like 0,1,2, got {text!r}"
+        ) from None
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``select`` subcommand."""
+    p = sub.add_parser(
+        "select",
+        help="J&F on the held-out folds of DAVIS-2016 train, where every choice is made",
+        description=(
+            "Segment the held-out select videos of each fold (DAVIS-2016 train, 5 folds of 24 "
+            "fit / 6 select videos) and score the official DAVIS J&F, per video, per fold, "
+            "mean and spread over folds and seeds, for one or more inference-setting "
+            "variants. Writes selection.json and selection.md. Never run it on val."
+        ),
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help="shipped model name (see `vosframe models`)")
+    src.add_argument("--config", help="model config file")
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="checkpoint; '{fold}' in it is the fold number; repeat for several seeds",
+    )
+    p.add_argument(
+        "--data", default=DEFAULT_DATA, help="DAVIS-2016 train folder (default %(default)s)"
+    )
+    p.add_argument("--folds", type=_ints, help="comma-separated fold numbers (default: all 5)")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="K=V[,K=V]",
+        help="an inference setting to compare, e.g. max_internal_size=240 or "
+        "SpatialPrior.margin=0.3,tau=0.7; repeat for several",
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="K=V1,V2",
+        help="sweep every combination of these values (repeatable), e.g. tau=1,0.7,0.5",
+    )
+    p.add_argument(
+        "--short-side",
+        type=int,
+        default=480,
+        help="resize the videos to this shorter side first, as DAVIS val (default %(default)s; "
+        "0: as stored)",
+    )
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's setting)")
+    p.add_argument(
+        "--seen-in-training",
+        action="store_true",
+        help="the weights were trained on these videos (e.g. the shipped ones): label so",
+    )
+    p.add_argument("--name", help="results folder name (default: <model>_folds)")
+    p.add_argument(
+        "--out", default="benchmarks/results", help="parent folder (default %(default)s)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing results")
+    p.set_defaults(func=run)
+
+
+def _grid(items: list[str]) -> dict[str, list]:
+    from vosframe.selection import parse_variant
+
+    grid: dict[str, list] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not values:
+            raise InputError(f"--grid {item!r} is not KEY=V1,V2. Fix: e.g. --grid tau=1,0.7")
+        grid[key.strip()] = [parse_variant(f"x={v}").settings["x"] for v in values.split(",")]
+    return grid
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the folds, write the results and print the summary."""
+    from vosframe.selection import (
+        format_selection,
+        parse_variant,
+        run_folds,
+        variant_grid,
+        write_selection,
+    )
+    from vosframe.zoo import card, load_model, weights_path
+
+    if args.variant and args.grid:
+        raise InputError("give --variant or --grid, not both")
+    variants = [parse_variant(v) for v in args.variant] or variant_grid(_grid(args.grid)) or None
+    checkpoints: list[str | None] = list(args.checkpoint)
+    if args.model:
+        card(args.model)  # unknown names fail before anything runs
+        checkpoints = checkpoints or [str(weights_path(card(args.model).weights))]
+    elif not checkpoints:
+        raise InputError(
+            "--config needs --checkpoint (one per seed; '{fold}' in the path for per-fold "
+            "models trained with `vosframe train CONFIG --fold K`)"
+        )
+    name = args.name or f"{Path(args.model or args.config).stem}_folds"
+    out = Path(args.out) / name
+    if not args.overwrite and (out / "selection.json").exists():
+        raise InputError(f"{out} already holds selection results. Fix: --name NEW or --overwrite")
+
+    def models(checkpoint: str | None):
+        if args.model:
+            return load_model(args.model, checkpoint=checkpoint)
+        return load_model(config=args.config, checkpoint=checkpoint)
+
+    with tqdm(unit="frame", desc="select") as bar:
+        report = run_folds(
+            models,
+            args.data,
+            checkpoints=checkpoints,
+            folds=args.folds,
+            variants=variants,
+            short_side=args.short_side or None,
+            precision=args.precision,
+            threads=args.threads,
+            seen_in_training=True if args.seen_in_training else None,
+            label=args.model or args.config,
+            progress=bar.update,
+        )
+    outputs = write_selection(report, out, overwrite=args.overwrite)
+    print(format_selection(report))
+    print(f"wrote {outputs['json']} and {outputs['markdown']}")
+    return 0
