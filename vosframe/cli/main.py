@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from vosframe._version import __version__
 from vosframe.core.errors import VosframeError
 
-SUBCOMMANDS: tuple[str, ...] = ("models", "segment", "eval", "train", "train_gate", "demo", "bench")
+SUBCOMMANDS: tuple[str, ...] = (
+    "models", "segment", "eval", "train", "train_gate", "demo", "bench", "select",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
