@@ -11,27 +11,68 @@ Quick start::
 See the README for the design (stages, state, skip points, plugins, registry).
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from vosframe._version import __version__
-from vosframe.builder import build_model, build_plugin, load_config
-from vosframe.core.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
-from vosframe.core.errors import (
-    CheckpointError,
-    ConfigError,
-    DataError,
-    InputError,
-    RegistryError,
-    SkipPointError,
-    UnknownObjectError,
-    VosframeError,
-)
-from vosframe.core.model import VOSModel
-from vosframe.core.plugin import AltOutput, ModelPlugin
-from vosframe.core.session import Session, StepResult
-from vosframe.core.skip_points import Need, SkipPoint, SkipPoints
-from vosframe.core.stages import FeatureExtractor, Refiner, TargetLocalizer
-from vosframe.core.state import Features, FrameState, ObjectState, PathRecord
-from vosframe.discovery.hookspecs import hookimpl
-from vosframe.zoo import load_model
+
+# Public names and the module that defines each, imported on first use (PEP 562) so that
+# ``import vosframe`` and ``vosframe --help`` do not pay for torch until a name is needed.
+_LAZY: dict[str, str] = {
+    "AltOutput": "vosframe.core.plugin",
+    "CheckpointError": "vosframe.core.errors",
+    "ConfigError": "vosframe.core.errors",
+    "DataError": "vosframe.core.errors",
+    "FeatureExtractor": "vosframe.core.stages",
+    "Features": "vosframe.core.state",
+    "FrameState": "vosframe.core.state",
+    "InputError": "vosframe.core.errors",
+    "ModelPlugin": "vosframe.core.plugin",
+    "Need": "vosframe.core.skip_points",
+    "ObjectState": "vosframe.core.state",
+    "PathRecord": "vosframe.core.state",
+    "Refiner": "vosframe.core.stages",
+    "RegistryError": "vosframe.core.errors",
+    "Session": "vosframe.core.session",
+    "SkipPoint": "vosframe.core.skip_points",
+    "SkipPointError": "vosframe.core.errors",
+    "SkipPoints": "vosframe.core.skip_points",
+    "StepResult": "vosframe.core.session",
+    "TargetLocalizer": "vosframe.core.stages",
+    "UnknownObjectError": "vosframe.core.errors",
+    "VOSModel": "vosframe.core.model",
+    "VosframeError": "vosframe.core.errors",
+    "build_model": "vosframe.builder",
+    "build_plugin": "vosframe.builder",
+    "hookimpl": "vosframe.discovery.hookspecs",
+    "load_checkpoint": "vosframe.core.checkpoint",
+    "load_config": "vosframe.builder",
+    "load_model": "vosframe.zoo",
+    "read_checkpoint": "vosframe.core.checkpoint",
+    "save_checkpoint": "vosframe.core.checkpoint",
+}
+
+if TYPE_CHECKING:  # static analysers see the eager imports
+    from vosframe.builder import build_model, build_plugin, load_config
+    from vosframe.core.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+    from vosframe.core.errors import (
+        CheckpointError,
+        ConfigError,
+        DataError,
+        InputError,
+        RegistryError,
+        SkipPointError,
+        UnknownObjectError,
+        VosframeError,
+    )
+    from vosframe.core.model import VOSModel
+    from vosframe.core.plugin import AltOutput, ModelPlugin
+    from vosframe.core.session import Session, StepResult
+    from vosframe.core.skip_points import Need, SkipPoint, SkipPoints
+    from vosframe.core.stages import FeatureExtractor, Refiner, TargetLocalizer
+    from vosframe.core.state import Features, FrameState, ObjectState, PathRecord
+    from vosframe.discovery.hookspecs import hookimpl
+    from vosframe.zoo import load_model
 
 __all__ = [
     "AltOutput",
@@ -67,3 +108,17 @@ __all__ = [
     "read_checkpoint",
     "save_checkpoint",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vosframe' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

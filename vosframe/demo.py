@@ -27,9 +27,16 @@ from vosframe.data.overlay import write_overlay_video
 from vosframe.data.synthetic import SyntheticClip, default_clip
 from vosframe.metrics.evaluate import evaluate_sequence
 from vosframe.metrics.results import pooled_figures
+from vosframe.outdir import check_output_dir, staged_output_dir
 
 DEFAULT_MODEL = "g-frtm"
 """The shipped model the demo runs by default."""
+
+DEFAULT_OUT = "vosframe_demo"
+"""The demo's default output folder (in the current folder; ignored by the repository)."""
+
+REPORT_NAME = "demo.json"
+"""The report file; a folder holding it is an earlier demo output, replaced without asking."""
 
 __all__ = ["DEFAULT_MODEL", "run_demo"]
 
@@ -51,21 +58,24 @@ def _gate(model: VOSModel, tau: float | None) -> Any | None:
 def run_demo(
     model: VOSModel | None = None,
     *,
-    out_dir: str | Path = "vosframe_demo",
+    out_dir: str | Path = DEFAULT_OUT,
     tau: float | None = None,
     model_name: str = DEFAULT_MODEL,
     precision: str = "auto",
     clip: SyntheticClip | None = None,
     video_fps: float = 10.0,
     model_label: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Segment the built-in clip, score it, and write an overlay video and a gate timeline.
 
     Args:
         model: The model to run (default: the shipped ``model_name``, trained weights
             required).
-        out_dir: Output folder (created): ``overlay.mp4``, ``gate_timeline.png``,
-            ``demo.json``.
+        out_dir: Output folder: ``overlay.mp4``, ``gate_timeline.png``, ``demo.json``.
+            Checked before any work; written beside and swapped in at the end. An existing
+            non-empty folder is replaced only if it holds an earlier ``demo.json`` or
+            ``overwrite`` is True.
         tau: Gate threshold for this run (models with a reuse gate; restored afterwards).
         model_name: Shipped model loaded when ``model`` is None.
         precision: Session precision (``auto``, ``bf16`` or ``fp32``).
@@ -74,6 +84,7 @@ def run_demo(
         video_fps: Frame rate of the overlay video.
         model_label: Name of the model in the report (default: ``model_name`` or the
             model's class name).
+        overwrite: Replace an existing non-empty ``out_dir`` that is not a demo output.
 
     Returns:
         ``J&F``, ``J``, ``F`` (fractions), ``fps`` (all frames, first-frame initialisation
@@ -85,8 +96,18 @@ def run_demo(
 
     Raises:
         CheckpointError: ``model`` is None and the shipped weights are not installed.
-        InputError: ``tau`` for a model without a gate, or out of [0, 1].
+        InputError: ``tau`` for a model without a gate, or out of [0, 1]; a bad
+            ``out_dir`` (see :func:`vosframe.outdir.check_output_dir`).
     """
+    out = Path(out_dir)
+    earlier_demo = (out / REPORT_NAME).is_file()
+    out = check_output_dir(
+        out,
+        overwrite=overwrite or earlier_demo,
+        out_name="the demo output folder",
+        overwrite_name="--overwrite (overwrite=True)",
+        will_hold="the demo's overlay video, gate timeline and demo.json",
+    )
     label = model_label or (type(model).__name__ if model is not None else model_name)
     if model is None:
         from vosframe.zoo import load_model
@@ -95,8 +116,6 @@ def run_demo(
     gate = _gate(model, tau)
     old_tau = gate.tau if gate is not None else None
     clip = default_clip() if clip is None else clip
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     try:
         if gate is not None and tau is not None:
             gate.tau = float(tau)
@@ -105,7 +124,9 @@ def run_demo(
     finally:
         if gate is not None:
             gate.tau = old_tau
-    return _report(run, clip, out, label, used_tau, precision, video_fps)
+    with staged_output_dir(out) as tmp:
+        report = _report(run, clip, tmp, out, label, used_tau, precision, video_fps)
+    return report
 
 
 def _segment(
@@ -133,6 +154,7 @@ def _segment(
 def _report(
     run: dict[str, Any],
     clip: SyntheticClip,
+    tmp: Path,
     out: Path,
     label: str,
     tau: float | None,
@@ -148,16 +170,18 @@ def _report(
         by_motion.setdefault(clip.motion[t], []).append(p == "alt")
     from vosframe.plots import plot_gate_timeline  # matplotlib: only when plotting
 
-    video = write_overlay_video(out / "overlay.mp4", clip.frames, labels, fps=video_fps)
+    video = out / write_overlay_video(
+        tmp / "overlay.mp4", clip.frames, labels, fps=video_fps
+    ).relative_to(tmp)
     title = f"{label}" + (f", τ={tau:g}" if tau is not None else "") + ": path per frame"
-    timeline = plot_gate_timeline(
+    timeline = out / plot_gate_timeline(
         paths,
-        out / "gate_timeline.png",
+        tmp / "gate_timeline.png",
         motion=clip.motion,
         p_reuse=run["p_reuse"],
         tau=tau,
         title=title,
-    )
+    ).relative_to(tmp)
     report: dict[str, Any] = {
         "model": label,
         "tau": tau,
@@ -179,9 +203,9 @@ def _report(
         "paths": {str(k): "".join(_CODE[p] for p in v) for k, v in paths.items()},
         "video": str(video),
         "timeline": str(timeline),
-        "json": str(out / "demo.json"),
+        "json": str(out / REPORT_NAME),
     }
-    (out / "demo.json").write_text(json.dumps(report, indent=2) + "\n")
+    (tmp / REPORT_NAME).write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 

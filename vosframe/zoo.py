@@ -11,13 +11,14 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
-from vosframe.builder import build_model
-from vosframe.core.checkpoint import load_checkpoint
 from vosframe.core.errors import CheckpointError, RegistryError
-from vosframe.core.model import VOSModel
+
+if TYPE_CHECKING:  # torch is imported when a model is loaded, not when the zoo is listed
+    from vosframe.core.model import VOSModel
 
 
 @attrs.frozen
@@ -28,11 +29,19 @@ class ModelCard:
         config: Config file name inside ``vosframe.configs``.
         weights: Checkpoint file name inside ``vosframe/weights``.
         summary: One line for humans.
+        tau: Default reuse-gate threshold (its config's value; None without a gate).
+        jf: DAVIS-2016 val J&F (percent) at the default setting, from ``results``.
+        fps: Frames per second of that run (1 thread, its machine), from ``results``.
+        results: The benchmark folder (``benchmarks/results/``) holding ``jf`` and ``fps``.
     """
 
     config: str
     weights: str
     summary: str
+    tau: float | None = None
+    jf: float | None = None
+    fps: float | None = None
+    results: str = ""
 
 
 ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
@@ -41,21 +50,35 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             "frtm_effnetlite0_davis16.py",
             "frtm_effnetlite0_davis16.pt",
             "FRTM on EfficientNet-Lite0, trained on DAVIS-2016 train (240p) + synthetic clips",
+            jf=75.0,
+            fps=6.5,
+            results="gfrtm_davis16val (tau 1)",
         ),
         "g-frtm": ModelCard(
             "gfrtm_effnetlite0_davis16.py",
             "gfrtm_effnetlite0_davis16.pt",
             "FRTM + reuse gate (G-FRTM), EfficientNet-Lite0",
+            tau=0.7,
+            jf=73.6,
+            fps=10.2,
+            results="gfrtm_davis16val (tau 0.7)",
         ),
         "ttvos": ModelCard(
             "ttvos_effnetlite0_davis16.py",
             "ttvos_effnetlite0_davis16.pt",
             "TTVOS on EfficientNet-Lite0, trained on synthetic clips, then DAVIS-2016 train (240p)",
+            jf=58.0,
+            fps=38.2,
+            results="gttvos_davis16val (tau 1)",
         ),
         "g-ttvos": ModelCard(
             "gttvos_effnetlite0_davis16.py",
             "gttvos_effnetlite0_davis16.pt",
             "TTVOS + the same reuse gate plugin (G-TTVOS), EfficientNet-Lite0",
+            tau=0.7,
+            jf=56.6,
+            fps=46.3,
+            results="gttvos_davis16val (tau 0.7)",
         ),
     }
 )
@@ -112,6 +135,9 @@ def load_model(
         cfg, ckpt = Path(config), Path(checkpoint) if checkpoint else None
     else:
         raise RegistryError("give a model name or a config")
+    from vosframe.builder import build_model
+    from vosframe.core.checkpoint import load_checkpoint
+
     model = build_model(str(cfg))
     if ckpt is not None:
         load_checkpoint(model, ckpt)

@@ -199,15 +199,46 @@ def schedule_cfg(tmp_path) -> Path:
 
 
 def test_cli_errors(davis, tmp_path, schedule_cfg, capsys):
-    code = main(["bench", "--config", str(schedule_cfg), "--data", str(tmp_path / "nope")])
+    code = main(
+        [
+            "bench",
+            "--config",
+            str(schedule_cfg),
+            "--allow-untrained",
+            "--data",
+            str(tmp_path / "nope"),
+        ]
+    )
     assert code == 1
     assert "data folder" in capsys.readouterr().err
-    code = main(["bench", "--config", str(schedule_cfg), "--data", str(davis), "--taus", "1,0.5"])
+    code = main(
+        [
+            "bench",
+            "--config",
+            str(schedule_cfg),
+            "--allow-untrained",
+            "--data",
+            str(davis),
+            "--taus",
+            "1,0.5",
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "no reuse gate" in err and "--taus" in err
     with pytest.raises(SystemExit):
-        main(["bench", "--config", str(schedule_cfg), "--data", str(davis), "--taus", "1,x"])
+        main(
+            [
+                "bench",
+                "--config",
+                str(schedule_cfg),
+                "--allow-untrained",
+                "--data",
+                str(davis),
+                "--taus",
+                "1,x",
+            ]
+        )
     assert "comma-separated numbers" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["bench", "--data", str(davis)])  # no model
@@ -216,7 +247,16 @@ def test_cli_errors(davis, tmp_path, schedule_cfg, capsys):
 
 def test_cli_run_json(davis, tmp_path, schedule_cfg, capsys):
     out = tmp_path / "bench_out"
-    argv = ["bench", "--config", str(schedule_cfg), "--data", str(davis), "--out", str(out)]
+    argv = [
+        "bench",
+        "--config",
+        str(schedule_cfg),
+        "--allow-untrained",
+        "--data",
+        str(davis),
+        "--out",
+        str(out),
+    ]
     argv += ["--precision", "fp32", "--warmup", "1", "--threads", "1", "--json"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)

@@ -129,7 +129,16 @@ def test_cli_demo_with_config_json(monkeypatch, tmp_path, capsys, clip):
         "plugins=[dict(type='ScheduledReuse', period=2)])\n"
     )
     out = tmp_path / "out"
-    argv = ["demo", "--config", str(cfg), "--out", str(out), "--precision", "fp32"]
+    argv = [
+        "demo",
+        "--config",
+        str(cfg),
+        "--allow-untrained",
+        "--out",
+        str(out),
+        "--precision",
+        "fp32",
+    ]
     assert main([*argv, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= KEYS and result["model"] == str(cfg) and result["frames"] == 6

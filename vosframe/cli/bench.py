@@ -16,20 +16,36 @@ import argparse
 import json
 from typing import Any
 
-from tqdm import tqdm
-
-from vosframe.bench import DEFAULT_TAUS, open_davis, run_bench
+from vosframe.cli._common import (
+    add_model_source,
+    add_threads,
+    check_model_source,
+    load_cli_model,
+    positive_int,
+)
 from vosframe.core.errors import InputError
-from vosframe.zoo import ZOO, load_model
+
+DEFAULT_TAUS_TEXT = "1,0.9,0.8,0.7,0.5,0.3"
+""":data:`vosframe.bench.DEFAULT_TAUS` as help text (not imported: it would load torch)."""
+
+EXAMPLES = """\
+examples:
+  vosframe bench --model g-frtm --data DAVIS/val_480p --sequences blackswan,dog
+  vosframe bench --model g-ttvos --data DAVIS/train_240p --taus 1,0.7,0.5 --threads 1
+"""
 
 
 def _floats(text: str) -> list[float]:
     try:
-        return [float(t) for t in text.split(",") if t.strip()]
+        values = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers like 1,0.7,0.5, got {text!r}"
         ) from None
+    bad = [v for v in values if not 0.0 <= v <= 1.0]  # also NaN
+    if bad:
+        raise argparse.ArgumentTypeError(f"thresholds must be in [0, 1], got {bad}")
+    return values
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,25 +58,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "J&F and time the runs (all τ interleaved per sequence in one process, after a "
             "warm-up). Writes bench.json and an accuracy-vs-speed plot bench.png to --out."
         ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--model", help=f"shipped model: {', '.join(ZOO)}")
-    src.add_argument("--config", help="model config file")
-    p.add_argument("--checkpoint", help="checkpoint file (with --config, or to override)")
+    add_model_source(p, None)
     p.add_argument("--data", required=True, help="DAVIS-layout folder (JPEGImages/, Annotations/)")
     p.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     p.add_argument(
         "--taus",
         type=_floats,
-        help=f"comma-separated thresholds (default {','.join(f'{t:g}' for t in DEFAULT_TAUS)}; "
+        help=f"comma-separated thresholds in [0, 1] (default {DEFAULT_TAUS_TEXT}; "
         "τ=1, the base model, is always run); only for models with a reuse gate",
     )
-    p.add_argument("--max-internal-size", type=int, help="process at most this shorter side")
+    p.add_argument(
+        "--max-internal-size",
+        type=positive_int,
+        metavar="PIXELS",
+        help="process at most this shorter side (default: the model's)",
+    )
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     p.add_argument("--out", default="vosframe_bench", help="output folder (default %(default)s)")
     p.add_argument("--save-predictions", action="store_true", help="keep the PNGs in --out")
     p.add_argument("--warmup", type=int, default=5, help="warm-up frames per τ (default 5)")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's setting)")
+    add_threads(p)
     p.add_argument("--no-flops", action="store_true", help="skip counting FLOPs per path")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -104,18 +124,17 @@ def format_report(report: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep and print a table (or the JSON report)."""
-    if args.checkpoint and not (args.config or args.model):
-        raise InputError("--checkpoint needs --model or --config")
+    check_model_source(args)
+    from tqdm import tqdm
+
+    from vosframe.bench import open_davis, run_bench
+    from vosframe.threads import resolve_threads
+
     sequences = [s.strip() for s in args.sequences.split(",")] if args.sequences else None
     if args.taus is not None and not args.taus:
         raise InputError("--taus is empty; give thresholds like 1,0.7,0.5")
     open_davis(args.data, sequences)  # data errors before the (slow) model build
-    if args.config:
-        model = load_model(config=args.config, checkpoint=args.checkpoint)
-        label = args.config
-    else:
-        model = load_model(args.model, checkpoint=args.checkpoint)
-        label = args.model
+    model, label = load_cli_model(args)
     with tqdm(unit="frame", desc="bench", disable=args.json) as bar:
         report = run_bench(
             model,
@@ -127,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
             out_dir=args.out,
             save_predictions=args.save_predictions,
             warmup_frames=args.warmup,
-            threads=args.threads,
+            threads=resolve_threads(args.threads),
             flops=not args.no_flops,
             model_label=label,
             progress=bar.update,

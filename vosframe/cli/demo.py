@@ -2,8 +2,8 @@
 
 Usage::
 
-    vosframe demo [--model g-frtm] [--out DIR] [--tau T] [--json]
-    vosframe demo --config CFG [--checkpoint CKPT] ...
+    vosframe demo [--model g-frtm] [--out DIR] [--overwrite] [--tau T] [--threads N] [--json]
+    vosframe demo --config CFG --checkpoint CKPT ...
 
 All logic lives in :func:`vosframe.demo.run_demo`.
 """
@@ -12,10 +12,32 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
-from vosframe.demo import DEFAULT_MODEL, run_demo
-from vosframe.zoo import ZOO, load_model
+from vosframe.cli._common import (
+    add_model_source,
+    add_threads,
+    check_model_source,
+    load_cli_model,
+    tau_arg,
+)
+
+DEFAULT_MODEL = "g-frtm"
+"""Same as :data:`vosframe.demo.DEFAULT_MODEL` (not imported: it would load torch)."""
+
+DEFAULT_OUT = "vosframe_demo"
+"""Same as :data:`vosframe.demo.DEFAULT_OUT`."""
+
+EXAMPLES = f"""\
+examples:
+  vosframe demo                       # {DEFAULT_MODEL}, writes ./{DEFAULT_OUT}/
+  vosframe demo --model frtm --out /tmp/demo_frtm
+  vosframe demo --tau 0.5 --threads 1 --json
+
+--out is replaced as a whole at the end of the run when it holds an earlier demo
+(demo.json); any other non-empty folder needs --overwrite.
+"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,14 +50,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "stretches and jumps) from its first-frame masks; print J&F, FPS and the reuse "
             "rate; write an overlay video and a gate timeline to --out."
         ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--model", help=f"shipped model: {', '.join(ZOO)} (default {DEFAULT_MODEL})")
-    src.add_argument("--config", help="model config file instead of a shipped model")
-    p.add_argument("--checkpoint", help="checkpoint file (with --config, or to override)")
-    p.add_argument("--out", default="vosframe_demo", help="output folder (default %(default)s)")
-    p.add_argument("--tau", type=float, help="reuse-gate threshold (models with a gate)")
-    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    add_model_source(p, DEFAULT_MODEL)
+    p.add_argument("--out", default=DEFAULT_OUT, help="output folder (default %(default)s)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a non-empty --out that is not a demo"
+    )
+    p.add_argument(
+        "--tau",
+        type=tau_arg,
+        help="reuse-gate threshold in [0, 1] (models with a gate; default the model's, 0.7)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="auto (default): bf16 on CPUs with bf16 instructions, fp32 otherwise",
+    )
+    add_threads(p)
     p.add_argument("--json", action="store_true", help="print the result as a JSON object")
     p.set_defaults(func=run)
 
@@ -58,15 +92,29 @@ def format_result(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo and print its figures."""
-    if args.config:
-        model = load_model(config=args.config, checkpoint=args.checkpoint)
-        label = args.config
-    else:
-        label = args.model or DEFAULT_MODEL
-        model = load_model(label, checkpoint=args.checkpoint)
+    """Check the options, run the demo and print its figures."""
+    check_model_source(args)
+    from vosframe.demo import REPORT_NAME, run_demo
+    from vosframe.outdir import check_output_dir
+    from vosframe.threads import apply_threads
+
+    earlier_demo = (Path(args.out) / REPORT_NAME).is_file()
+    check_output_dir(  # before the model is built
+        args.out,
+        overwrite=args.overwrite or earlier_demo,
+        out_name="--out",
+        overwrite_name="--overwrite",
+        will_hold="the demo's overlay video, gate timeline and demo.json",
+    )
+    apply_threads(args.threads)
+    model, label = load_cli_model(args, DEFAULT_MODEL)
     result = run_demo(
-        model, out_dir=args.out, tau=args.tau, precision=args.precision, model_label=label
+        model,
+        out_dir=args.out,
+        tau=args.tau,
+        precision=args.precision,
+        model_label=label,
+        overwrite=args.overwrite,
     )
     print(json.dumps(result, indent=2) if args.json else format_result(result))
     return 0

@@ -18,7 +18,15 @@ import sys
 import time
 from pathlib import Path
 
+from vosframe.cli._common import add_threads
 from vosframe.core.errors import InputError
+
+EXAMPLES = """\
+examples:
+  vosframe eval --gt DAVIS/Annotations/480p --pred results/
+  vosframe eval --gt DAVIS/Annotations/480p --pred results/ --sequences blackswan,dog --json
+  vosframe eval --pred preds/ --pack-ytvos submission.zip --ytvos-meta valid/meta.json
+"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "semi-supervised protocol (first and last frame not scored, objects from the "
             "first GT frame, F tolerance from the GT resolution). Figures are fractions."
         ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--gt", type=Path, help="GT folder: <gt>/<sequence>/<frame>.png")
     p.add_argument("--pred", type=Path, required=True, help="predictions: <pred>/<sequence>/")
@@ -81,11 +91,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="with --pack-ytvos: the split's JPEGImages, to restore original sizes",
     )
+    add_threads(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vosframe eval``; returns the exit code."""
+    from vosframe.threads import apply_threads
+
+    apply_threads(args.threads)
     if args.pack_ytvos is not None:
         return _pack(args)
     if args.gt is None:

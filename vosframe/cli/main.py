@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module of :mod:`vosframe.cli` exposing
 ``add_parser(subparsers) -> None``; the parser it adds sets ``func`` (a callable taking
-the parsed ``argparse.Namespace`` and returning an exit code).
+the parsed ``argparse.Namespace`` and returning an exit code). Subcommand modules import
+torch only inside ``func``, so that ``vosframe --help`` and argument errors are instant.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from vosframe._version import __version__
@@ -19,11 +21,25 @@ SUBCOMMANDS: tuple[str, ...] = (
     "models", "segment", "eval", "train", "train_gate", "demo", "bench", "select",
 )  # fmt: skip
 
+EXAMPLES = """\
+examples:
+  vosframe models                                  # shipped models: J&F, FPS, default tau
+  vosframe demo                                    # built-in clip, no dataset needed
+  vosframe segment --frames video.mp4 --masks first.png --out masks/
+  vosframe segment --model frtm --frames frames/ --masks first.png --out masks/ --threads 1
+  vosframe eval --gt DAVIS/Annotations/480p --pred results/
+
+Run `vosframe COMMAND --help` for the options of a command.
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every available subcommand."""
     parser = argparse.ArgumentParser(
-        prog="vosframe", description="Semi-supervised video object segmentation."
+        prog="vosframe",
+        description="Semi-supervised video object segmentation.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vosframe {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -38,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings(command: str) -> None:
+    """Print warnings as ``vosframe CMD: warning: ...`` lines (no source line)."""
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        print(f"vosframe {command}: warning: {message}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
@@ -45,13 +70,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from vosframe.cli._common import strip_ansi
+    from vosframe.outdir import terminate_as_interrupt
+
+    old_show = warnings.showwarning
+    _one_line_warnings(args.command)
     try:
+        if argv is None:  # the real command line: let SIGTERM clean up as Ctrl-C does
+            terminate_as_interrupt()
         return int(args.func(args) or 0)
     except VosframeError as exc:
-        print(f"vosframe {args.command}: error: {exc}", file=sys.stderr)
+        print(f"vosframe {args.command}: error: {strip_ansi(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print(f"vosframe {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = old_show
 
 
 if __name__ == "__main__":

@@ -1,26 +1,77 @@
-"""``vosframe models``: list registered base models, backbones and plugins."""
+"""``vosframe models``: the shipped models (names for ``--model``, J&F, FPS, default τ),
+then the registered base models, backbones and plugins."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from vosframe.inspect import describe_registered
+from vosframe.zoo import ZOO
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``models`` subcommand."""
-    p = sub.add_parser("models", help="list registered models, backbones and plugins")
+    p = sub.add_parser(
+        "models",
+        help="list the shipped models (J&F, FPS, default tau) and the registered parts",
+        description="List the shipped models: the names --model takes, their DAVIS-2016 val "
+        "J&F, speed and default reuse-gate threshold; then the registered base models, "
+        "backbones and plugins (for configs).",
+        epilog="examples:\n  vosframe models\n  vosframe models --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
 
+def shipped_models() -> list[dict]:
+    """One row per shipped model, from :data:`vosframe.zoo.ZOO`."""
+    return [
+        {
+            "name": name,
+            "J&F": c.jf,
+            "fps": c.fps,
+            "tau": c.tau,
+            "summary": c.summary,
+            "results": c.results,
+        }
+        for name, c in ZOO.items()
+    ]
+
+
+def format_shipped(rows: list[dict]) -> list[str]:
+    """A table of the shipped models, fastest and most accurate marked."""
+    best_jf = max((r["J&F"] for r in rows if r["J&F"] is not None), default=None)
+    best_fps = max((r["fps"] for r in rows if r["fps"] is not None), default=None)
+    lines = [
+        "shipped models (--model NAME; DAVIS-2016 val, 1 CPU thread; "
+        "benchmarks/results/<results>):",
+        f"  {'name':<9} {'J&F':>5} {'FPS':>6} {'tau':>4}  summary",
+    ]
+    for r in rows:
+        jf = "-" if r["J&F"] is None else f"{r['J&F']:.1f}"
+        fps = "-" if r["fps"] is None else f"{r['fps']:.1f}"
+        tau = "-" if r["tau"] is None else f"{r['tau']:g}"
+        marks = [
+            m
+            for m, v, b in (("most accurate", r["J&F"], best_jf), ("fastest", r["fps"], best_fps))
+            if v is not None and v == b
+        ]
+        note = f" [{', '.join(marks)}]" if marks else ""
+        lines.append(f"  {r['name']:<9} {jf:>5} {fps:>6} {tau:>4}  {r['summary']}{note}")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
-    """Print the registry contents."""
+    """Print the shipped models and the registry contents."""
+    from vosframe.inspect import describe_registered
+
     info = describe_registered()
+    shipped = shipped_models()
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps({"shipped": shipped, **info}, indent=2))
         return 0
+    print("\n".join(format_shipped(shipped)))
     for key in ("models", "backbones", "plugins", "datasets", "metrics", "losses"):
         print(f"{key}:")
         for row in info[key]:

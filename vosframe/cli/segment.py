@@ -1,52 +1,122 @@
-"""``vosframe segment``: segment a video (folder or file) given first-frame masks."""
+"""``vosframe segment``: segment a video (folder or file) given first-frame masks.
+
+Every option and input is checked before the model is built (see
+:func:`vosframe.segment.prepare_segment`); all logic lives in :mod:`vosframe.segment`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from tqdm import tqdm
+from vosframe.cli._common import (
+    add_model_source,
+    add_threads,
+    check_model_source,
+    load_cli_model,
+    positive_int,
+    set_tau,
+    tau_arg,
+)
 
-from vosframe.core.errors import InputError
-from vosframe.segment import segment_video
-from vosframe.zoo import ZOO, load_model
+DEFAULT_MODEL = "g-frtm"
+
+EXAMPLES = """\
+examples:
+  vosframe segment --frames video.mp4 --masks first.png --out masks/
+  vosframe segment --model frtm --frames frames/ --masks annotations/ --out masks/
+  vosframe segment --model g-frtm --tau 0.5 --frames frames/ --masks first.png --out masks/
+  vosframe segment --frames frames/ --masks soft.png --mask-format binary --out masks/
+  vosframe segment --config my.py --checkpoint my.pt --frames f/ --masks m.png --out o/
+
+--masks is one PNG for the first frame, or a folder of PNGs named like the frames (objects
+may start on any of them). --out gets one indexed PNG per frame, named like the frames; it
+must be a new folder, or an existing one replaced as a whole with --overwrite (the new
+masks are written beside it and swapped in at the end: an error or Ctrl-C leaves it as it
+was). --out may not be, hold or sit inside --frames or --masks.
+"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``segment`` subcommand."""
-    p = sub.add_parser("segment", help="segment a video given first-frame masks")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--model", help=f"shipped model: {', '.join(ZOO)} (default g-frtm)")
-    src.add_argument("--config", help="model config file")
-    p.add_argument("--checkpoint", help="checkpoint file (with --config, or to override)")
+    p = sub.add_parser(
+        "segment",
+        help="segment a video given first-frame masks",
+        description="Segment every frame of a video from the masks of its first frame.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_model_source(p, DEFAULT_MODEL)
     p.add_argument("--frames", required=True, help="folder of frames or a video file")
     p.add_argument("--masks", required=True, help="first-frame mask PNG, or a folder of PNGs")
-    p.add_argument("--out", required=True, help="output folder for indexed PNGs")
-    p.add_argument("--tau", type=float, help="reuse-gate threshold (models with a gate)")
-    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
-    p.add_argument("--max-internal-size", type=int, help="process at most this shorter side")
+    p.add_argument("--out", required=True, help="output folder for indexed PNGs (new)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out folder as a whole"
+    )
+    p.add_argument(
+        "--mask-format",
+        choices=("auto", "binary", "indexed"),
+        default="auto",
+        help="how to read --masks: binary (any non-zero pixel is object 1), indexed (pixel "
+        "values are object ids) or auto (default: 0/255 grayscale is binary, soft-edged "
+        "grayscale is read as binary with a warning, anything else indexed)",
+    )
+    p.add_argument(
+        "--tau",
+        type=tau_arg,
+        help="reuse-gate threshold in [0, 1] for g-frtm/g-ttvos (default: the model's, 0.7; "
+        "lower reuses more and runs faster; 1 = the base model)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="auto (default): bf16 on CPUs with bf16 instructions, fp32 otherwise",
+    )
+    p.add_argument(
+        "--max-internal-size",
+        type=positive_int,
+        metavar="PIXELS",
+        help="process frames whose shorter side exceeds this downscaled to it (default: "
+        "the model's: 360 for frtm, 240 for ttvos); masks keep the input size",
+    )
+    add_threads(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Segment and print a summary."""
-    if args.config:
-        model = load_model(config=args.config, checkpoint=args.checkpoint)
-    else:
-        model = load_model(args.model or "g-frtm", checkpoint=args.checkpoint)
-    if args.tau is not None:
-        gate = model.path_plugin
-        if gate is None or not hasattr(gate, "tau"):
-            raise InputError("--tau needs a model with a reuse gate (e.g. --model g-frtm)")
-        gate.tau = args.tau
-    options = {"precision": args.precision}
+    """Check everything, segment and print a summary."""
+    check_model_source(args)
+    from vosframe.segment import prepare_segment
+
+    job = prepare_segment(
+        args.frames,
+        args.masks,
+        args.out,
+        mask_format=args.mask_format,
+        overwrite=args.overwrite,
+        arg_names={
+            "frames": "--frames",
+            "masks": "--masks",
+            "out": "--out",
+            "overwrite": "--overwrite",
+        },
+    )
+    from tqdm import tqdm
+
+    from vosframe.segment import run_segment
+    from vosframe.threads import apply_threads
+
+    threads = apply_threads(args.threads)
+    model, _ = load_cli_model(args, DEFAULT_MODEL)
+    set_tau(model, args.tau)
+    options: dict = {"precision": args.precision}
     if args.max_internal_size:
         options["max_internal_size"] = args.max_internal_size
-    with tqdm(unit="frame", disable=args.json, desc="segment") as bar:
-        summary = segment_video(
-            model, args.frames, args.masks, args.out, session_options=options, progress=bar.update
-        )
+    with tqdm(total=len(job.names), unit="frame", disable=args.json, desc="segment") as bar:
+        summary = run_segment(model, job, session_options=options, progress=bar.update)
+    summary["threads"] = threads
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

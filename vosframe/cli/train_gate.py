@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import argparse
 
+from vosframe.cli._common import add_threads
 from vosframe.cli.train import _parse
+
+EXAMPLES = """\
+examples:
+  vosframe train-gate configs/gfrtm_effnetlite0_davis16.py --work-dir work_dirs/gfrtm
+  vosframe train-gate configs/gttvos_effnetlite0_davis16.py --cfg-options gate_traces.steps=100
+"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -13,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train-gate",
         help="train a copy reuse gate on inference traces of its frozen base model",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("config", help="config with model, load_from_vosframe and gate_traces")
     p.add_argument("--work-dir", help="output folder (default work_dirs/<config name>)")
@@ -23,11 +32,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="override config entries, e.g. gate_traces.steps=100",
     )
+    add_threads(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and print where the exported checkpoint is."""
+    from vosframe.threads import apply_threads
+
+    apply_threads(args.threads)
     from vosframe.plugins.reuse_gate.traces import train_from_config
 
     path = train_from_config(args.config, args.work_dir, _parse(args.cfg_options))

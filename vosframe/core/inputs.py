@@ -25,7 +25,8 @@ def frame_to_tensor(frame: FrameLike) -> torch.Tensor:
     (``uint8``, or float in ``[0, 1]``).
 
     Raises:
-        InputError: For any other shape or dtype.
+        InputError: For any other shape or dtype, or a float tensor with values outside
+            ``[0, 1]`` (a float frame in 0..255 would otherwise give different masks).
     """
     if isinstance(frame, np.ndarray):
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
@@ -48,7 +49,16 @@ def frame_to_tensor(frame: FrameLike) -> torch.Tensor:
         return t[None].float().div_(255.0)
     if not t.is_floating_point():
         raise InputError(f"a frame tensor must be uint8 or float in [0, 1], got {t.dtype}")
-    return t[None].float()
+    t = t.float()
+    if t.numel():
+        low, high = float(t.min()), float(t.max())
+        if not (low >= 0.0 and high <= 1.0):  # also catches NaN
+            scale = " (it looks like 0..255)" if high > 1.0 and high <= 255.0 else ""
+            raise InputError(
+                f"a float frame tensor must hold values in [0, 1]; got values in "
+                f"[{low:g}, {high:g}]{scale}. Fix: pass frame / 255, or the uint8 tensor."
+            )
+    return t[None]
 
 
 def resize_frame(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

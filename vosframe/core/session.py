@@ -75,6 +75,10 @@ class Session:
             ``inference_defaults``.
         flush_denormal: Flush denormal floats to zero on the CPU (a process-wide flag
             of the calling thread; denormals slow CPU convolutions down 20-50x).
+        threads: torch intra-op threads (a process-wide setting, applied here): a positive
+            int, ``"auto"`` for :func:`vosframe.threads.default_threads` (one per physical
+            core less one, which keeps its speed when another process is busy), or None
+            (default) to leave torch's setting as it is.
 
     Attributes:
         last_frame: The last stepped frame as the model saw it (``FrameState``: image and
@@ -93,7 +97,14 @@ class Session:
         precision: Precision = "auto",
         max_internal_size: int | None | Literal["model"] = "model",
         flush_denormal: bool = True,
+        threads: int | Literal["auto"] | None = None,
     ) -> None:
+        if threads is not None:
+            from vosframe.threads import apply_threads
+
+            self.threads = apply_threads(threads)
+        else:
+            self.threads = torch.get_num_threads()
         if flush_denormal:
             torch.set_flush_denormal(True)
         if device is not None and torch.device(device) != model.device:
@@ -183,6 +194,12 @@ class Session:
             )
         given = masks_to_dict(masks, (h, w)) if masks is not None else {}
         if not given and not self.objects:
+            if masks is not None:
+                raise InputError(
+                    f"the mask given with frame {self.frame_index} is all background (no "
+                    f"pixel has an object id), so there is nothing to segment. Fix: pass a "
+                    f"mask in which the objects' pixels hold their ids (0 is background)."
+                )
             raise InputError(
                 "no objects to segment: the first frame of a session needs masks "
                 "(session.step(frame, masks=label_map)). Fix: pass the first-frame mask."

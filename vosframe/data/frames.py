@@ -6,7 +6,13 @@ Every reading error is a :class:`~vosframe.core.errors.DataError` naming the fil
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sys
+import tempfile
+import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -28,6 +34,34 @@ VIDEO_EXTENSIONS: frozenset[str] = frozenset(
 
 _JPEG_SOI = b"\xff\xd8"
 _JPEG_EOI = b"\xff\xd9"
+
+_LIBJPEG_PROBLEMS = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid JPEG file")
+"""Starts of libjpeg's messages for damaged data that it decodes anyway (grey blocks)."""
+
+_STDERR_LOCK = threading.Lock()
+
+
+class CorruptFrameWarning(UserWarning):
+    """A frame decoded, but its decoder reported damaged data (part of it may be grey)."""
+
+
+@contextlib.contextmanager
+def _captured_stderr_fd() -> Iterator[list[str]]:
+    """Capture what C libraries write to file descriptor 2 (libjpeg prints its warnings
+    there and OpenCV exposes no other way to see them). Yields a list that holds the text
+    on exit; text that is not from the decoder is written back to stderr."""
+    text: list[str] = []
+    with _STDERR_LOCK, tempfile.TemporaryFile() as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield text
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text.append(tmp.read().decode("utf-8", "replace"))
 
 
 def natural_key(name: str) -> tuple:
@@ -104,19 +138,43 @@ def decode_rgb(data: bytes, source: str | Path = "<bytes>") -> np.ndarray:
 
     Raises:
         DataError: The bytes are not a decodable image, or a JPEG is truncated.
+
+    Warns:
+        CorruptFrameWarning: A JPEG decoded with damaged data (libjpeg's own message is
+            printed without a file name; this warning names ``source``).
     """
     if data.startswith(_JPEG_SOI) and _JPEG_EOI not in data[-1024:]:
         raise DataError(
             f"image {source} is a truncated JPEG (no end-of-image marker); "
             "re-extract or re-download the frame"
         )
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if data.startswith(_JPEG_SOI):
+        with _captured_stderr_fd() as captured:
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        _report_decoder_messages(captured[0], source)
+    else:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise DataError(
             f"image {source} is corrupt or not an image OpenCV can decode; "
             "replace the file (re-extract the frame)"
         )
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _report_decoder_messages(text: str, source: str | Path) -> None:
+    problems = [ln for ln in text.splitlines() if ln.startswith(_LIBJPEG_PROBLEMS)]
+    other = "".join(f"{ln}\n" for ln in text.splitlines() if ln and ln not in problems)
+    if other:
+        sys.stderr.write(other)
+    if problems:
+        warnings.warn(
+            f"frame {source} is a damaged JPEG ({problems[0].strip()}); it was decoded, but "
+            f"part of it may be grey or garbled and its masks wrong. Fix: re-extract or "
+            f"re-download the frame.",
+            CorruptFrameWarning,
+            stacklevel=4,
+        )
 
 
 def read_frame(path: str | Path) -> np.ndarray:

@@ -7,8 +7,11 @@ are read with PIL, because OpenCV expands palette PNGs to colour.
 Formats accepted by :func:`read_mask`:
 
 * indexed (``P`` mode) PNGs: the palette indices are the labels (DAVIS 2017, YouTube-VOS);
-* grayscale (``L``/``1`` mode) PNGs with values in {0, 255}: DAVIS 2016 binary masks, where
-  255 is object 1 (in ``auto`` format); other grayscale values are labels as they are;
+* grayscale (``L``/``1`` mode, or 16-bit ``I;16``/``I``) PNGs with values in {0, 255}:
+  DAVIS 2016 binary masks, where 255 is object 1 (in ``auto`` format; 8 and 16 bits read
+  alike, and a 16-bit {0, 65535} mask too); other grayscale values are labels as they are,
+  except a soft-edged (anti-aliased) binary mask, which ``auto`` reads as binary with a
+  warning (see :func:`is_soft_binary`) instead of one object per grey level;
 * RGB PNGs whose colours are all DAVIS-palette colours (converted back to indices).
 
 Masks are written as indexed PNGs with the DAVIS palette (:func:`write_mask`).
@@ -17,6 +20,7 @@ Masks are written as indexed PNGs with the DAVIS palette (:func:`write_mask`).
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -30,9 +34,28 @@ MaskFormat = Literal["auto", "indexed", "binary"]
 """How to interpret mask values.
 
 ``indexed``: values are labels as stored. ``binary``: any non-zero value is object 1.
-``auto``: binary for grayscale PNGs whose values are all in {0, 255} (DAVIS 2016), indexed
-otherwise.
+``auto``: binary for grayscale PNGs whose values are all in {0, 255} (DAVIS 2016), binary
+with a warning for a soft-edged grayscale mask (:func:`is_soft_binary`), indexed otherwise.
 """
+
+MASK_FORMATS: tuple[str, ...] = ("auto", "binary", "indexed")
+"""The accepted values of :data:`MaskFormat`."""
+
+GRAY_MODES: frozenset[str] = frozenset({"L", "1", "I", "I;16"})
+"""PIL modes of grayscale PNGs (8-bit, 1-bit and 16-bit)."""
+
+SOFT_MAX_LEVELS = 16
+"""A grayscale mask with more distinct non-zero values than this is a soft (anti-aliased or
+blurred) mask, not a label map: no dataset stores that many objects as grey levels."""
+
+SOFT_EDGE_SHARE = 0.1
+"""A grayscale mask whose largest value holds all but this share of its non-zero pixels,
+the rest spread over other grey levels, is a binary mask with soft edges."""
+
+
+class SoftMaskWarning(UserWarning):
+    """A grayscale mask looked soft-edged and was read as binary (``auto`` format)."""
+
 
 VOID_LABEL = 255
 """DAVIS "void" label in indexed masks (set to background by the semi-supervised protocol)."""
@@ -94,6 +117,8 @@ def read_label_png(path: str | Path) -> tuple[np.ndarray, str]:
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
     elif array.dtype != np.uint8:
+        if array.size and np.isin(array, (0, 65535)).all() and array.max() == 65535:
+            array = np.where(array > 0, 255, 0)  # 16-bit binary mask: same as 8-bit 0/255
         if array.min() < 0 or array.max() > 255:
             raise DataError(f"mask {path} has labels outside 0..255; object ids must fit in uint8")
         array = array.astype(np.uint8)
@@ -118,11 +143,56 @@ def _rgb_to_labels(rgb: np.ndarray, path: Path) -> np.ndarray:
 
 
 def is_binary_png(array: np.ndarray, mode: str) -> bool:
-    """True for a grayscale PNG whose values are all in {0, 255} (DAVIS 2016 style)."""
-    if mode not in ("L", "1"):
+    """True for a grayscale PNG (8 or 16 bits) whose values are all in {0, 255} (DAVIS 2016)."""
+    if mode not in GRAY_MODES:
         return False
     values = np.unique(array)
     return bool(np.isin(values, (0, 255)).all())
+
+
+def is_soft_binary(array: np.ndarray, mode: str) -> bool:
+    """True for a grayscale mask that is a binary mask with soft (anti-aliased) edges.
+
+    That is: more than :data:`SOFT_MAX_LEVELS` distinct non-zero values, or a largest value
+    of at least 128 that holds all but :data:`SOFT_EDGE_SHARE` of the non-zero pixels while
+    other grey levels hold the rest. Palette (``P``) masks are never soft: their values are
+    labels by construction.
+    """
+    if mode not in GRAY_MODES or is_binary_png(array, mode):
+        return False
+    values, counts = np.unique(array[array > 0], return_counts=True)
+    if len(values) > SOFT_MAX_LEVELS:
+        return True
+    if len(values) < 2 or values[-1] < 128:
+        return False
+    return bool(counts[-1] >= (1.0 - SOFT_EDGE_SHARE) * counts.sum())
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in MASK_FORMATS:
+        raise InputError(
+            f"unknown mask format {fmt!r}; use {', '.join(repr(f) for f in MASK_FORMATS)} "
+            "(on the command line: --mask-format auto|binary|indexed)"
+        )
+
+
+def _soft_to_binary(array: np.ndarray, path: str | Path) -> np.ndarray:
+    levels = len(np.unique(array))
+    warnings.warn(
+        f"mask {path} is a grayscale mask with {levels} grey levels (soft or anti-aliased "
+        f"edges); reading it as binary (pixels >= half the largest value are the object). "
+        f"Fix: pass --mask-format binary (read_mask(..., fmt='binary')) to say so, or "
+        f"--mask-format indexed if the grey levels are object ids.",
+        SoftMaskWarning,
+        stacklevel=3,
+    )
+    return _half_max(array)
+
+
+def _half_max(array: np.ndarray) -> np.ndarray:
+    """Binary reading of a soft mask: pixels at least half the largest value are object 1."""
+    top = int(array.max(initial=0))
+    return ((array.astype(np.int64) * 2 >= top) & (array > 0)).astype(np.uint8)
 
 
 def read_mask(path: str | Path, fmt: MaskFormat = "auto") -> np.ndarray:
@@ -138,12 +208,16 @@ def read_mask(path: str | Path, fmt: MaskFormat = "auto") -> np.ndarray:
     Raises:
         DataError: The file is missing, corrupt or not a usable PNG.
         InputError: ``fmt`` is unknown.
+
+    Warns:
+        SoftMaskWarning: ``auto`` read a soft-edged grayscale mask as binary.
     """
+    _check_format(fmt)
     array, mode = read_label_png(path)
     if fmt == "binary" or (fmt == "auto" and is_binary_png(array, mode)):
         return (array > 0).astype(np.uint8)
-    if fmt not in ("auto", "indexed"):
-        raise InputError(f"unknown mask format {fmt!r}; use 'auto', 'indexed' or 'binary'")
+    if fmt == "auto" and is_soft_binary(array, mode):
+        return _soft_to_binary(array, path)
     return array
 
 
@@ -165,9 +239,15 @@ def read_masks(folder: str | Path, fmt: MaskFormat = "auto") -> dict[str, np.nda
     Returns:
         Label maps keyed by frame name (file stem), in natural order.
     """
+    _check_format(fmt)
     paths = list_masks(folder)
     if fmt == "auto":
         first, mode = read_label_png(paths[0])
+        if is_soft_binary(first, mode):
+            _soft_to_binary(first, paths[0])  # warns once for the whole folder
+            masks = {p.stem: _half_max(read_label_png(p)[0]) for p in paths}
+            _check_same_shape(masks, Path(folder))
+            return masks
         fmt = "binary" if is_binary_png(first, mode) else "indexed"
     masks = {p.stem: read_mask(p, fmt) for p in paths}
     _check_same_shape(masks, Path(folder))
