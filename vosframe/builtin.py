@@ -12,12 +12,14 @@ from vosframe.discovery.hookspecs import Register, hookimpl
 
 @hookimpl
 def register_models(register: Register) -> None:
-    """FRTM and TTVOS (the memory model is added as it lands)."""
+    """FRTM, TTVOS and the STCN-style memory model."""
     from vosframe.models.frtm.model import FRTM
+    from vosframe.models.stcn.model import STCN
     from vosframe.models.ttvos.model import TTVOS
 
     register(FRTM)
     register(TTVOS)
+    register(STCN)
 
 
 @hookimpl
@@ -46,10 +48,12 @@ def register_datasets(register: Register) -> None:
     """Dataset readers, training clip samplers and the feature-bank clip dataset."""
     from vosframe.data.clips import ClipDataset, SyntheticClipDataset
     from vosframe.data.datasets import DavisDataset, FolderDataset
+    from vosframe.models.stcn.data import MemoryClipDataset
     from vosframe.training.datasets import BankClipDataset
 
     for cls in (DavisDataset, FolderDataset, ClipDataset, SyntheticClipDataset, BankClipDataset):
         register(cls)
+    register(MemoryClipDataset)
 
 
 @hookimpl
@@ -73,5 +77,8 @@ def register_hooks(register: Register) -> None:
 def register_losses(register: Register) -> None:
     """Auxiliary training losses: the temporal consistency loss."""
     from vosframe.core.losses import TemporalConsistencyLoss
+    from vosframe.models.stcn.losses import MaskConsistencyLoss, UnbiasedGuidanceLoss
 
     register(TemporalConsistencyLoss)
+    register(UnbiasedGuidanceLoss)
+    register(MaskConsistencyLoss)

@@ -31,6 +31,10 @@ class LossContext:
         gt: ``(1, 1, H, W)`` the frame's ground truth in ``{0, 1}``.
         prev_prob: ``(1, 1, H, W)`` the previous frame's output probability (frame 0: its
             ground truth).
+        extras: Model-specific tensors some losses need (e.g. ``score_full``: the score
+            from an unbounded memory). A model that supports such a loss always sets the
+            key (None on frames where it does not apply); a missing key means the model
+            cannot feed that loss.
     """
 
     t: int
@@ -39,6 +43,7 @@ class LossContext:
     logits: torch.Tensor
     gt: torch.Tensor
     prev_prob: torch.Tensor
+    extras: dict[str, torch.Tensor | None] = attrs.Factory(dict)
 
 
 class AuxLoss(nn.Module):
