@@ -453,9 +453,18 @@ def run_folds(
         "protocol": SELECTION_PROTOCOL,
         "notes": notes,
         "total_s": round(total, 1),
+        "load_average": _load(),
         "variants": summary,
         "runs": runs,
     }
+
+
+def _load() -> list[float] | None:
+    """The 1/5/15-minute load averages at the end of the run (timings depend on them)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # not available on every platform
+        return None
 
 
 def _jsonable(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -476,11 +485,12 @@ def format_selection(report: dict[str, Any]) -> str:
     lines = [
         f"# Held-out folds: {report['model']}",
         "",
-        f"Data `{report['data']}`, fold table `{report['fold_table']}`, folds "
-        f"{', '.join(map(str, folds))}, {len(report['checkpoints'])} checkpoint(s) per fold "
-        f"(seeds), videos resized to shorter side {report['short_side'] or 'as stored'}, "
-        f"precision {report['precision']}, {report['threads']} thread(s), "
-        f"{report['total_s']:.0f} s in all. J&F in %, official DAVIS measure.",
+        f"Data `{report['data']}`, fold table `{report['fold_table']}`, fold(s) "
+        f"{', '.join(map(str, folds))}; {len(report['checkpoints'])} checkpoint(s) (seeds) "
+        f"per fold; videos resized to shorter side {report['short_side'] or '(as stored)'}; "
+        f"precision {report['precision']}, {report['threads']} thread(s); "
+        f"{report['total_s']:.0f} s in all (load average {report['load_average']}). "
+        "J&F in %, official DAVIS measure.",
         "",
         "| variant | held out? | J&F | ± folds | ± seeds | J | F | "
         + " | ".join(f"fold {k}" for k in folds)
