@@ -10,11 +10,13 @@ in one run, one table. :func:`write_selection` writes ``selection.json`` and a m
 summary ``selection.md``. The protocol is ``docs/selection_protocol.md``.
 
 Internal size: the DAVIS-2016 train videos are 240p, val is 480p. By default every select
-video is first resized to a shorter side of 480 (``short_side``), so the session's
-``max_internal_size`` means what it means on val (FRTM's 360 on a 480p video: objects
-cover the same number of pixels); the predictions are resized back (nearest) and scored
-at the annotations' own 240p resolution. The upscaled frames carry no more detail than
-240p ones: that difference to val remains. ``short_side=None`` runs the videos as stored.
+video is treated as a 480p video (``short_side``), so the session's ``max_internal_size``
+means what it means on val: its frames are resized once, straight to the size the session
+would process a 480p video at (:func:`processing_short_side`: FRTM's 360, TTVOS's 240),
+so objects cover as many pixels as on val; the predictions are resized back (nearest) and
+scored at the annotations' own 240p resolution. Frames upscaled from 240p carry no more
+detail than 240p ones: that difference to val remains. ``short_side=None`` runs the
+videos as stored.
 
 Held-out status, per checkpoint and fold: ``held out`` when the checkpoint's metadata lists
 its DAVIS training videos (``davis_videos``, written by ``vosframe train``) and none of the
@@ -56,6 +58,7 @@ __all__ = [
     "Variant",
     "format_selection",
     "parse_variant",
+    "processing_short_side",
     "run_folds",
     "variant_grid",
     "write_selection",
@@ -75,8 +78,9 @@ SELECTION_PROTOCOL: dict[str, str] = {
     "over seeds first)",
     "spread_seeds": "sample standard deviation over seeds of the seed figures (averaged "
     "over folds first); report mean and spread, never the best seed",
-    "internal_size": "videos resized to short_side before the session (default 480, as "
-    "DAVIS val), predictions resized back (nearest) and scored at the annotation size",
+    "internal_size": "each video processed as if its shorter side were short_side (default "
+    "480, as DAVIS val): frames resized once to min(short_side, max_internal_size), "
+    "predictions resized back (nearest) and scored at the annotation size",
 }
 """How each figure of a selection report is defined (copied into every report)."""
 
@@ -201,6 +205,19 @@ def _resize_to(image: np.ndarray, short: int | None, nearest: bool = False) -> n
     return cv2.resize(image, size, interpolation=mode)
 
 
+def processing_short_side(
+    model: VOSModel, options: Mapping[str, Any], short_side: int | None
+) -> int | None:
+    """The shorter side a session processes a video of shorter side ``short_side`` at:
+    ``min(short_side, max_internal_size)`` (``None``: the video as stored)."""
+    limit = options.get("max_internal_size", "model")
+    if limit == "model":
+        limit = model.inference_defaults.get("max_internal_size")
+    if short_side is None or limit is None:
+        return short_side
+    return min(short_side, int(limit))
+
+
 def _segment(
     model: VOSModel,
     seq: Any,
@@ -209,9 +226,14 @@ def _segment(
     out_dir: Path,
     progress: Callable[[int], None] | None,
 ) -> dict[str, Any]:
-    """Segment one sequence at ``short_side``; PNGs at the annotation size in ``out_dir``."""
-    given = {i: _resize_to(m, short_side, nearest=True) for i, m in seq.given_masks().items()}
-    frames = [_resize_to(f, short_side) for f in seq.frames()]
+    """Segment one sequence as if it were ``short_side`` high; PNGs at annotation size.
+
+    The frames are resized once, straight to the size the session would process a
+    ``short_side`` video at (so no frame is upscaled and then shrunk again).
+    """
+    target = processing_short_side(model, options, short_side)
+    given = {i: _resize_to(m, target, nearest=True) for i, m in seq.given_masks().items()}
+    frames = [_resize_to(f, target) for f in seq.frames()]
     h, w = seq.read_frame(0).shape[:2]
     out_dir.mkdir(parents=True, exist_ok=True)
     session = model.new_session(**options)
@@ -405,6 +427,9 @@ def run_folds(
                             "fold": k,
                             "checkpoint": path,
                             "held_out": status,
+                            "processing_short_side": processing_short_side(
+                                model, options, short_side
+                            ),
                             "J&F": figures["J&F-Mean"],
                             "J": figures["J-Mean"],
                             "F": figures["F-Mean"],

@@ -153,8 +153,13 @@ def test_videos_are_resized_to_the_short_side_and_scored_at_annotation_size(data
         model.new_session = lambda **o: sessions.append(new_session(**o)) or sessions[-1]
         return model
 
-    report = run_folds(load, data, folds=[0], table=TABLE, short_side=64, precision="fp32")
-    assert {s.input_size for s in sessions} == {(64, 96)}
+    variants = [Variant(), parse_variant("max_internal_size=48")]
+    report = run_folds(
+        load, data, folds=[0], table=TABLE, short_side=64, precision="fp32", variants=variants
+    )
+    # frames go straight to the size a 64-high video is processed at (no second resize)
+    assert [s.input_size for s in sessions] == [(64, 96)] * 2 + [(48, 72)] * 2
+    assert [r["processing_short_side"] for r in report["runs"]] == [64, 48]
     assert report["short_side"] == 64 and report["variants"][0]["held_out"] == "unknown"
     assert 0.0 <= report["variants"][0]["J&F"] <= 1.0
     out = write_selection(report, tmp_path / "res")
@@ -162,6 +167,7 @@ def test_videos_are_resized_to_the_short_side_and_scored_at_annotation_size(data
     assert saved["variants"][0]["J&F"] == pytest.approx(report["variants"][0]["J&F"])
     md = Path(out["markdown"]).read_text()
     assert "| as configured | unknown |" in md and "| a | 0 |" in md
+    assert "| max_internal_size=48 | unknown |" in md
     assert md == format_selection(report)
     with pytest.raises(InputError, match="already holds"):
         write_selection(report, tmp_path / "res")
