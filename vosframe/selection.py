@@ -78,6 +78,8 @@ SELECTION_PROTOCOL: dict[str, str] = {
     "over seeds first)",
     "spread_seeds": "sample standard deviation over seeds of the seed figures (averaged "
     "over folds first); report mean and spread, never the best seed",
+    "delta": "a variant minus the first variant on the same (seed, fold) runs (paired), "
+    "averaged; its ± folds is the spread over folds of the paired differences",
     "internal_size": "each video processed as if its shorter side were short_side (default "
     "480, as DAVIS val): frames resized once to min(short_side, max_internal_size), "
     "predictions resized back (nearest) and scored at the annotation size",
@@ -455,6 +457,7 @@ def run_folds(
         | _aggregate([r for r in runs if r["variant"] == v.name])
         for v in variants
     ]
+    _paired_deltas(summary, runs)
     for r in runs:
         ms = r.pop("ms")
         r["ms_per_frame_median"] = statistics.median(ms) if ms else None
@@ -482,6 +485,21 @@ def run_folds(
         "variants": summary,
         "runs": runs,
     }
+
+
+def _paired_deltas(summary: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+    """``delta``: each variant minus the first on the same (seed, fold) runs, averaged;
+    ``delta_spread_folds``: the spread over folds of those paired differences."""
+    first = {
+        (r["seed"], r["fold"]): r["J&F"] for r in runs if r["variant"] == summary[0]["variant"]
+    }
+    for entry in summary:
+        diffs: dict[int, list[float]] = {}
+        for r in runs:
+            if r["variant"] == entry["variant"]:
+                diffs.setdefault(r["fold"], []).append(r["J&F"] - first[(r["seed"], r["fold"])])
+        entry["delta"] = _mean([d for ds in diffs.values() for d in ds])
+        entry["delta_spread_folds"] = _std([statistics.fmean(ds) for ds in diffs.values()])
 
 
 def _load() -> list[float] | None:
@@ -517,16 +535,17 @@ def format_selection(report: dict[str, Any]) -> str:
         f"{report['total_s']:.0f} s in all (load average {report['load_average']}). "
         "J&F in %, official DAVIS measure.",
         "",
-        "| variant | held out? | J&F | ± folds | ± seeds | J | F | "
+        "| variant | held out? | J&F | ± folds | ± seeds | Δ vs first | ± folds (Δ) | J | F | "
         + " | ".join(f"fold {k}" for k in folds)
         + " | ms/frame | reuse % |",
-        "|---" * (9 + len(folds)) + "|",
+        "|---" * (11 + len(folds)) + "|",
     ]
     for v in report["variants"]:
         ms = v["ms_per_frame_median"]
         lines.append(
             f"| {v['variant']} | {v['held_out']} | {_pct(v['J&F'])} | {_pct(v['spread_folds'])} "
-            f"| {_pct(v['spread_seeds'])} | {_pct(v['J'])} | {_pct(v['F'])} | "
+            f"| {_pct(v['spread_seeds'])} | {_pct(v['delta'])} | {_pct(v['delta_spread_folds'])} "
+            f"| {_pct(v['J'])} | {_pct(v['F'])} | "
             + " | ".join(_pct(v["folds"].get(str(k))) for k in folds)
             + f" | {'-' if ms is None else f'{ms:.0f}'} | {_pct(v['reuse_rate'])} |"
         )

@@ -135,6 +135,17 @@ def test_scores_are_the_official_ones_and_aggregate_over_folds_and_seeds(data, c
         assert summary["spread_seeds"] == pytest.approx(statistics.stdev(seed_means))
         assert set(summary["videos"]) == {"a", "b", "c", "d"}
         assert summary["held_out"] == "held out"
+    first, second = report["variants"]
+    paired = [
+        r["J&F"] - q["J&F"]
+        for r in report["runs"]
+        for q in report["runs"]
+        if r["variant"] == second["variant"]
+        and q["variant"] == first["variant"]
+        and (r["seed"], r["fold"]) == (q["seed"], q["fold"])
+    ]
+    assert first["delta"] == 0.0 and len(paired) == 4
+    assert second["delta"] == pytest.approx(statistics.fmean(paired))
     assert report["variants"][1]["settings"] == {
         "SpatialPrior.margin": 0.1,
         "max_internal_size": 24,
