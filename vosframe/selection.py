@@ -251,7 +251,7 @@ def _segment(
         write_mask(out_dir / f"{seq.frame_names[i]}.png", labels)
         if progress is not None:
             progress(1)
-    return {"frames": len(ms), "ms": ms, "full": full, "alt": alt}
+    return {"frames": len(ms), "ms": ms, "full": full, "alt": alt, "precision": session.precision}
 
 
 def _status(meta: Mapping[str, Any] | None, select: Sequence[str], seen: bool | None) -> dict:
@@ -429,6 +429,7 @@ def run_folds(
                             "fold": k,
                             "checkpoint": path,
                             "held_out": status,
+                            "precision": sorted({r["precision"] for r in seg.values()}),
                             "processing_short_side": processing_short_side(
                                 model, options, short_side
                             ),
@@ -530,7 +531,8 @@ def format_selection(report: dict[str, Any]) -> str:
         "",
         f"Data `{report['data']}`, fold table `{report['fold_table']}`, fold(s) "
         f"{', '.join(map(str, folds))}; {len(report['checkpoints'])} checkpoint(s) (seeds) "
-        f"per fold; videos resized to shorter side {report['short_side'] or '(as stored)'}; "
+        f"per fold; videos processed as if their shorter side were "
+        f"{report['short_side'] or '(as stored)'}; "
         f"precision {report['precision']}, {report['threads']} thread(s); "
         f"{report['total_s']:.0f} s in all (load average {report['load_average']}). "
         "J&F in %, official DAVIS measure.",
