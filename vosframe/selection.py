@@ -332,13 +332,15 @@ def run_folds(
             e.g. ``lambda c: vosframe.zoo.load_model(config=CFG, checkpoint=c)``.
         data: DAVIS-layout folder holding every video of the fold table (DAVIS-2016
             train); a folder without them (e.g. val) is refused.
-        checkpoints: One entry per seed; ``{fold}`` in a path is replaced by the fold
-            number (one model per fold, trained with ``vosframe train --fold K``).
+        checkpoints: One entry per seed (the report's ``seed`` is its index here);
+            ``{fold}`` in a path is replaced by the fold number (one model per fold,
+            trained with ``vosframe train --fold K``).
         folds: Fold numbers (default: all).
         table: Fold table (default: the DAVIS-2016 train table).
         variants: Inference settings to compare (default: the model as configured).
-        short_side: Shorter side the videos are resized to before the session (see the
-            module docstring); ``None`` runs them as stored.
+        short_side: Each video is processed as if its shorter side were this (frames
+            resized once to :func:`processing_short_side`; see the module docstring);
+            ``None`` runs them as stored.
         precision: Session precision unless a variant sets it.
         threads: Torch and OpenCV threads for the run (restored afterwards).
         seen_in_training: ``True``: label every run ``seen in training`` (weights trained
