@@ -9,10 +9,17 @@ positives are not fed back into the target model's memory, where they would grow
 
 Rule, per object with a mask on the previous frame: the connected components (8-connected)
 of ``p > 0.5`` that touch the previous mask dilated by ``margin * sqrt(area)`` pixels (at
-least ``min_radius``) are kept; the other components' pixels get probability 0. When no
-component touches that zone (the object moved far or was lost), nothing is removed: the
-prior only chooses among candidates, it never deletes the object. Objects on an
-alternative path that keeps the last mask are not touched.
+least ``min_radius``) are kept; the other components' pixels get probability 0. The
+prior only chooses among candidates, it never deletes the object:
+
+* a mask with a single component is left alone (an object's only remaining component is
+  never removed), and so is a mask none of whose components touches the zone (the object
+  moved far);
+* a *lost* object (:mod:`vosframe.core.recovery`: its mask collapsed or vanished) is left
+  alone: its previous mask is no evidence of where it is, and the far component may be the
+  object coming back.
+
+Objects on an alternative path that keeps the last mask are not touched.
 
 Config::
 
@@ -91,10 +98,13 @@ class SpatialPrior(ModelPlugin):
     def filter_probs(
         self, frame: FrameState, objects: Sequence[ObjectState], probs: torch.Tensor
     ) -> torch.Tensor:
-        """Zero the components of each object's mask that are far from its previous mask."""
+        """Zero the components of each object's mask that are far from its previous mask
+        (lost objects are left alone)."""
         out = probs
         for i, obj in enumerate(objects):
             if obj.last_prob is None or obj.last_prob.shape[-2:] != probs.shape[-2:]:
+                continue
+            if obj.track.status == "lost":
                 continue
             mask = (probs[i, 0] > 0.5).cpu().numpy()
             previous = (obj.last_prob[0, 0] > 0.5).cpu().numpy()

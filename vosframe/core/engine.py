@@ -6,10 +6,12 @@ the alternative path, (3) resumes feature extraction only if some object needs t
 path (shared by all objects), (4) runs the localizer and the refiner for the full group,
 capturing the re-entry feature, and the plugin's alternative plus the refiner's tail for
 the alternative group (or the masks it keeps or gives as they are), (5) lets plugins
-filter the new probabilities (:meth:`~vosframe.core.plugin.ModelPlugin.filter_probs`) and
-aggregates all objects, with given masks of new objects overwriting the prediction in
-their pixels, (6) updates the localizer state of the full group only, initialises new
-objects, and lets every plugin observe the outcome.
+filter the new probabilities (:meth:`~vosframe.core.plugin.ModelPlugin.filter_probs`),
+updates each object's track status and re-detects lost objects
+(:mod:`vosframe.core.recovery`; lost objects skip the path decider), and aggregates all
+objects, with given masks of new objects overwriting the prediction in their pixels,
+(6) updates the localizer state of the full group only (rebuilds it for re-found
+objects), initialises new objects, and lets every plugin observe the outcome.
 
 The engine holds no per-video state: all of it is in the :class:`ObjectState` objects.
 """
@@ -24,6 +26,7 @@ import torch
 
 from vosframe.core.model import VOSModel
 from vosframe.core.plugin import ModelPlugin
+from vosframe.core.recovery import Recovery, RecoveryPolicy
 from vosframe.core.state import Features, FrameState, ObjectState, Path, PathRecord
 
 
@@ -69,10 +72,12 @@ class FrameEngine:
 
     Args:
         model: The base model with its plugins attached.
+        recovery: Lost-object policy (None: the defaults of :class:`RecoveryPolicy`).
     """
 
-    def __init__(self, model: VOSModel) -> None:
+    def __init__(self, model: VOSModel, recovery: RecoveryPolicy | None = None) -> None:
         self.model = model
+        self.recovery = Recovery(model, recovery if recovery is not None else RecoveryPolicy())
         self.decider = model.path_plugin
         self.cut: int | None = None
         self.reentry: tuple[str, int] | None = None
@@ -119,20 +124,24 @@ class FrameEngine:
         """
         model = self.model
         size = tuple(frame.image.shape[-2:])
-        gated = self.decider is not None and bool(tracked)
+        # lost objects take the full path (re-detection reads all of the frame's features)
+        open_ = [i for i, o in enumerate(tracked) if not self.recovery.needs_full(o)]
+        gated = self.decider is not None and bool(open_)
         alt = [False] * len(tracked)
         decide_ms = 0.0
         if gated and not new:  # decisions that need no features of this frame
             assert self.decider is not None
             t0 = time.perf_counter()
-            alt = [bool(a) for a in self.decider.predecide(frame, tracked)]
+            pre = self.decider.predecide(frame, [tracked[i] for i in open_])
+            for i, a in zip(open_, pre):
+                alt[i] = bool(a)
             decide_ms = _ms(t0) / len(tracked)
         if gated and not new and all(alt):  # nothing needs features: skip the extractor
             frame.features = Features({}, size)
         else:
             up_to = self.cut if (gated and not new) else None
             frame.features = Features(model.feature_extractor(frame.image, up_to=up_to), size)
-            open_ = [i for i, a in enumerate(alt) if not a]
+            open_ = [i for i in open_ if not alt[i]]
             if gated and open_:
                 assert self.decider is not None
                 t0 = time.perf_counter()
@@ -183,6 +192,19 @@ class FrameEngine:
             for plugin in self.filters:
                 stacked_fresh = plugin.filter_probs(frame, fresh, stacked_fresh)
             predicted = {o.obj_id: stacked_fresh[i : i + 1] for i, o in enumerate(fresh)}
+        refound: list[ObjectState] = []
+        if fresh:
+            t0 = time.perf_counter()
+            stacked_fresh = torch.cat([predicted[o.obj_id] for o in fresh])
+            checked, found = self.recovery.check(frame, fresh, stacked_fresh)
+            if found:
+                refound = [fresh[i] for i in found]
+                predicted = {o.obj_id: checked[i : i + 1] for i, o in enumerate(fresh)}
+                for o in refound:
+                    cost[o.obj_id] += _ms(t0) / len(refound)
+        for o in tracked:
+            if o.obj_id in kept:
+                self.recovery.carry(o)
         per_obj = [
             kept[o.obj_id].float() if o.obj_id in kept else predicted[o.obj_id] for o in tracked
         ]
@@ -205,22 +227,29 @@ class FrameEngine:
         if not unchanged:  # unchanged: last_prob stays the same tensor (plugins cache on it)
             for i, o in enumerate(tracked):
                 o.last_prob = probs[1 + i : 2 + i]
-        if full_objs:
+        index = {o.obj_id: i for i, o in enumerate(tracked)}
+        reinit = refound if self.recovery.policy.reinit else []
+        learn = [o for o in full_objs if o not in reinit]
+        if learn:
             t0 = time.perf_counter()
-            index = {o.obj_id: i for i, o in enumerate(tracked)}
-            fp = torch.cat([probs[1 + index[o.obj_id]] for o in full_objs])[:, None]
-            model.localizer.update(
-                frame.features, [o.localizer for o in full_objs], fp, frame.index
-            )
-            for o in full_objs:
-                cost[o.obj_id] += _ms(t0) / len(full_objs)
+            fp = torch.cat([probs[1 + index[o.obj_id]] for o in learn])[:, None]
+            model.localizer.update(frame.features, [o.localizer for o in learn], fp, frame.index)
+            for o in learn:
+                cost[o.obj_id] += _ms(t0) / len(learn)
+        for o in reinit:  # its adapted state had learned the object's absence
+            t0 = time.perf_counter()
+            mask = (probs[1 + index[o.obj_id]][None] > 0.5).float()
+            o.localizer = model.localizer.init_object(frame.features, mask, frame.image)
+            cost[o.obj_id] += _ms(t0)
 
         created = self._init_objects(frame, new, probs, len(tracked), cost)
         paths: list[Path] = ["alt" if a else "full" for a in alt]
         for plugin in model.plugins:
             if tracked:
                 plugin.observe(frame, tracked, paths)
-        records = {o.obj_id: PathRecord(p, cost[o.obj_id]) for o, p in zip(tracked, paths)}
+        records = {
+            o.obj_id: PathRecord(p, cost[o.obj_id], o.track.status) for o, p in zip(tracked, paths)
+        }
         records.update({o.obj_id: PathRecord("init", cost[o.obj_id]) for o in created})
         for o in tracked + created:
             o.stats.record(records[o.obj_id])
@@ -246,6 +275,7 @@ class FrameEngine:
             self._full(frame.features, created, tuple(frame.image.shape[-2:]), peek=True)
         for i, (o, n) in enumerate(zip(created, new)):
             o.last_prob = probs[1 + offset + i : 2 + offset + i]
+            self.recovery.start(o, n.mask)
             for plugin in model.plugins:
                 o.plugins[plugin.key] = plugin.init_object(frame, o, n.mask)
         for o in created:

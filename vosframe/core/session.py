@@ -23,7 +23,15 @@ from vosframe.core.engine import FrameEngine, NewObject
 from vosframe.core.errors import InputError, UnknownObjectError
 from vosframe.core.inputs import FrameLike, MaskLike, frame_to_tensor, masks_to_dict, resize_frame
 from vosframe.core.model import VOSModel
-from vosframe.core.state import Features, FrameState, ObjectState, ObjectStats, PathRecord
+from vosframe.core.recovery import RecoveryPolicy
+from vosframe.core.state import (
+    Features,
+    FrameState,
+    ObjectState,
+    ObjectStats,
+    ObjectStatus,
+    PathRecord,
+)
 
 Precision = Literal["auto", "bf16", "fp32"]
 
@@ -37,7 +45,7 @@ class StepResult:
         labels: ``(H, W)`` label map at input size (object ids, 0 = background); dtype
             ``uint8`` when every id is <= 255, else ``int32``.
         probs: Per-object aggregated foreground probability ``(H, W)`` float32 at input size.
-        paths: Per-object path (``init``/``full``/``alt``) and time.
+        paths: Per-object path (``init``/``full``/``alt``), time and track status.
         ms: Wall time of the whole step in milliseconds.
     """
 
@@ -46,6 +54,12 @@ class StepResult:
     probs: dict[int, torch.Tensor]
     paths: dict[int, PathRecord]
     ms: float
+
+    @property
+    def status(self) -> dict[int, ObjectStatus]:
+        """Per-object track status after this frame: ``tracked``, ``lost`` or ``refound``
+        (see :mod:`vosframe.core.recovery`)."""
+        return {i: rec.status for i, rec in self.paths.items()}
 
 
 def cpu_supports_bf16() -> bool:
@@ -79,6 +93,11 @@ class Session:
             int, ``"auto"`` for :func:`vosframe.threads.default_threads` (one per physical
             core less one, which keeps its speed when another process is busy), or None
             (default) to leave torch's setting as it is.
+        recovery: Lost-object handling (:mod:`vosframe.core.recovery`): True (default)
+            re-detects lost objects from their first-frame appearance with the default
+            :class:`~vosframe.core.recovery.RecoveryPolicy`; a dict of its fields or a
+            policy sets thresholds; False only reports each object's status (the base
+            model's outputs unchanged).
 
     Attributes:
         last_frame: The last stepped frame as the model saw it (``FrameState``: image and
@@ -98,7 +117,9 @@ class Session:
         max_internal_size: int | None | Literal["model"] = "model",
         flush_denormal: bool = True,
         threads: int | Literal["auto"] | None = None,
+        recovery: RecoveryPolicy | Mapping[str, Any] | bool | None = True,
     ) -> None:
+        self.recovery = RecoveryPolicy.of(recovery)
         if threads is not None:
             from vosframe.threads import apply_threads
 
@@ -121,7 +142,7 @@ class Session:
         if max_internal_size == "model":
             max_internal_size = model.inference_defaults.get("max_internal_size")
         self.max_internal_size = max_internal_size
-        self.engine = FrameEngine(model)
+        self.engine = FrameEngine(model, self.recovery)
         self.objects: dict[int, ObjectState] = {}
         self.removed: dict[int, ObjectStats] = {}  # counters of removed objects (accounting)
         self.frame_index = 0
@@ -290,13 +311,19 @@ class Session:
             yield self.step(frame, per_frame.get(i))
 
     def summary(self) -> dict[str, Any]:
-        """Frames, time and per-object path counts so far, removed objects included."""
+        """Frames, time, per-object path and status counts so far, removed objects included.
+
+        ``lost_frames``/``refinds`` sum the objects' lost frames and re-finds; per object,
+        ``status`` counts frames by track status and ``losses`` the times it was lost.
+        """
         stats = {**self.removed, **{i: o.stats for i, o in self.objects.items()}}
         objs = {
             str(obj_id): {
                 "frames": dict(st.frames),
                 "ms": {k: round(v, 3) for k, v in st.ms.items()},
                 "reuse_rate": st.reuse_rate,
+                "status": dict(st.status),
+                "losses": st.losses,
                 "removed": obj_id in self.removed and obj_id not in self.objects,
             }
             for obj_id, st in stats.items()
@@ -308,5 +335,7 @@ class Session:
             "ms_total": self.total_ms,
             "fps": self.frame_index / (self.total_ms / 1000.0) if self.total_ms else 0.0,
             "reuse_rate": alt / (full + alt) if full + alt else 0.0,
+            "lost_frames": sum(st.status["lost"] for st in stats.values()),
+            "refinds": sum(st.status["refound"] for st in stats.values()),
             "objects": objs,
         }

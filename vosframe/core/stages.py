@@ -19,6 +19,7 @@ session (:mod:`vosframe.core.state`).
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -139,6 +140,33 @@ class TargetLocalizer(nn.Module, ABC):
         schedule. Default: :meth:`localize` (for localizers without schedules).
         """
         return self.localize(features, states)
+
+    def redetect_anchor(self, state: Any) -> Any:
+        """A snapshot of an object's state right after :meth:`init_object`, kept for
+        re-detection (:mod:`vosframe.core.recovery`) and never updated.
+
+        Default: a deep copy of the state. Override to keep only what :meth:`redetect`
+        reads (e.g. a fitted filter without its training samples).
+        """
+        return copy.deepcopy(state)
+
+    def redetect(self, features: Features, anchors: Sequence[Any]) -> torch.Tensor:
+        """Score lost objects over the whole frame from their first-frame appearance only.
+
+        The score has the shape and meaning of :meth:`localize`'s (the refiner turns it
+        into a mask), but must not depend on where the object was lately. Advances no
+        schedule and changes no state.
+
+        Args:
+            features: The frame's features (all levels).
+            anchors: The objects' snapshots from :meth:`redetect_anchor`.
+
+        Returns:
+            ``(N, score_channels, h, w)``. Default: :meth:`peek` on the anchors (right
+            for localizers whose first-frame state holds no location prior, such as a
+            fitted filter or a first-frame memory); override when it does.
+        """
+        return self.peek(features, anchors)
 
     @abstractmethod
     def update(

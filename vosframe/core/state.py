@@ -7,6 +7,7 @@ sessions at once and keeps session memory explicit (nothing is hidden in module 
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Literal
 
 import attrs
@@ -74,19 +75,32 @@ class FrameState:
     scratch: dict[Any, Any] = attrs.field(factory=dict)
 
 
+ObjectStatus = Literal["tracked", "lost", "refound"]
+"""An object's track status on a frame (see :mod:`vosframe.core.recovery`).
+
+``tracked``: its mask is in line with its recent area; ``lost``: its mask collapsed or
+vanished and the object has not been found again (the model's own, collapsed output is
+kept); ``refound``: the frame on which a lost object came back, by re-detection from its
+first-frame appearance or in the model's own output (the next frame is ``tracked``).
+"""
+
+
 @attrs.define
 class PathRecord:
-    """Which path an object took on a frame and what it cost.
+    """Which path an object took on a frame, what it cost and the object's status.
 
     Attributes:
         path: ``init``, ``full`` or ``alt``.
         ms: Wall time in milliseconds attributed to this object. Work done for a group
             of objects at once (a batched stage) is divided evenly among them; work shared
-            by all objects (feature extraction) is not included.
+            by all objects (feature extraction) is not included. A re-detection is
+            included.
+        status: The object's track status after this frame (:data:`ObjectStatus`).
     """
 
     path: Path
     ms: float
+    status: ObjectStatus = "tracked"
 
 
 @attrs.define
@@ -95,17 +109,48 @@ class ObjectStats:
 
     frames: dict[str, int] = attrs.Factory(lambda: {"init": 0, "full": 0, "alt": 0})
     ms: dict[str, float] = attrs.Factory(lambda: {"init": 0.0, "full": 0.0, "alt": 0.0})
+    status: dict[str, int] = attrs.Factory(lambda: {"tracked": 0, "lost": 0, "refound": 0})
+    losses: int = 0
+    _last_status: ObjectStatus = "tracked"
 
     def record(self, rec: PathRecord) -> None:
-        """Add one frame's record."""
+        """Add one frame's record (``losses`` counts the frames on which it became lost)."""
         self.frames[rec.path] += 1
         self.ms[rec.path] += rec.ms
+        self.status[rec.status] += 1
+        if rec.status == "lost" and self._last_status != "lost":
+            self.losses += 1
+        self._last_status = rec.status
 
     @property
     def reuse_rate(self) -> float:
         """Fraction of tracked frames (init frames excluded) that took the alternative path."""
         tracked = self.frames["full"] + self.frames["alt"]
         return self.frames["alt"] / tracked if tracked else 0.0
+
+
+@attrs.define(eq=False)
+class TrackState:
+    """One object's lost-object bookkeeping, kept by :mod:`vosframe.core.recovery`.
+
+    Attributes:
+        status: The status after the last frame (:data:`ObjectStatus`).
+        areas: Mask areas (pixels ``> 0.5`` at internal size) of the last tracked
+            frames, the given mask's first; their median is the reference area.
+        anchor: The localizer's first-frame snapshot for re-detection
+            (:meth:`~vosframe.core.stages.TargetLocalizer.redetect_anchor`; None when
+            re-detection is off).
+        lost_for: Consecutive frames the object has been lost.
+        confirmations: Consecutive confident re-detections in the same place.
+        candidate: ``(y, x)`` centre of the last confident re-detection.
+    """
+
+    status: ObjectStatus = "tracked"
+    areas: deque[int] = attrs.Factory(lambda: deque(maxlen=10))
+    anchor: Any = None
+    lost_for: int = 0
+    confirmations: int = 0
+    candidate: tuple[float, float] | None = None
 
 
 @attrs.define(eq=False)
@@ -125,6 +170,7 @@ class ObjectState:
         refined: The last computed refined features keyed by re-entry point name.
         first_frame: Session frame index at which the object was added.
         stats: Per-path counters and times.
+        track: Lost-object bookkeeping (status, recent areas, first-frame anchor).
     """
 
     obj_id: int
@@ -135,3 +181,4 @@ class ObjectState:
     refined: dict[str, torch.Tensor] = attrs.Factory(dict)
     first_frame: int = 0
     stats: ObjectStats = attrs.Factory(ObjectStats)
+    track: TrackState = attrs.Factory(lambda: TrackState())

@@ -387,6 +387,17 @@ class FRTMTargetModel(TargetLocalizer):
         """Score without counting an apply (see :meth:`localize`)."""
         return self.localize(features, states, count=False)
 
+    def redetect_anchor(self, state: FRTMObjectState) -> FRTMObjectState:
+        """The first-frame target model without its sample memory (what re-detection
+        applies: the fitted weights; the memory is megabytes per object)."""
+        return FRTMObjectState(
+            state.project.clone(),
+            state.filter.clone(),
+            state.fused.clone(),
+            memory=None,  # type: ignore[arg-type]
+            cg=None,  # type: ignore[arg-type]
+        )
+
     def extra_repr(self) -> str:
         return (
             f"in_channels={self.in_channels}, c={self.c}, init_iters={self.init_iters}, "

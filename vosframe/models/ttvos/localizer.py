@@ -141,6 +141,19 @@ class TTVOSLocalizer(TargetLocalizer):
         prev = torch.cat([s.prev_feature for s in states])
         return self.encode(self.short_term(history, prev), self.attention(f8, history, template))
 
+    def redetect(self, features: Features, anchors: Sequence[TTVOSObjectState]) -> torch.Tensor:
+        """Encodings from the first-frame templates with no location prior: the mask
+        history is uncertain everywhere (``[bg, fg] = [0.5, 0.5]``) and the short-term
+        branch reads this frame's stride-16 feature, so only the template attention says
+        where the object is (the anchors' own history would point at the first frame's
+        position)."""
+        f8, f16 = features[8], features[16]
+        n = len(anchors)
+        history = f8.new_full((n, 6, *f8.shape[-2:]), 0.5, dtype=anchors[0].mask_history.dtype)
+        template = torch.cat([a.template for a in anchors])
+        prev = f16.expand(n, -1, -1, -1)
+        return self.encode(self.short_term(history, prev), self.attention(f8, history, template))
+
     def update(
         self,
         features: Features,

@@ -1,0 +1,154 @@
+"""Stress clips for lost-object handling: occlusion, exit and re-entry, leaving for good.
+
+Built on :class:`~vosframe.data.synthetic.SyntheticClipGenerator` (its per-object layers),
+so every clip is deterministic for a seed and its masks are exact. One object (id 1) is
+hidden on a run of frames in one of three ways (:data:`STRESS_KINDS`):
+
+* ``occlusion``: an opaque textured occluder covers the object's whole path over the hidden
+  frames (a foreground object passing in front); the object keeps moving behind it and is
+  visible again when the occluder is gone;
+* ``exit``: the object is absent for the hidden frames and comes back somewhere else (the
+  generator's ``jump`` moves it on the first frame after the gap);
+* ``leave``: the object is absent from the first hidden frame to the end of the clip.
+
+The ground truth labels the object only where it is visible, so its mask is empty on the
+hidden frames.
+"""
+
+from __future__ import annotations
+
+import attrs
+import cv2
+import numpy as np
+
+from vosframe.core.errors import InputError
+from vosframe.data.synthetic import SyntheticClip, SyntheticClipGenerator
+from vosframe.data.textures import random_texture
+
+STRESS_KINDS: tuple[str, ...] = ("occlusion", "exit", "leave")
+"""Ways a stress clip hides its object (see the module notes)."""
+
+
+@attrs.frozen(eq=False)
+class StressClip:
+    """A stress clip.
+
+    Attributes:
+        frames: RGB ``uint8`` frames ``T x H x W x 3``.
+        masks: ``uint8`` label maps ``T x H x W`` (the hidden object is id 1).
+        kind: One of :data:`STRESS_KINDS`.
+        hidden: ``(start, stop)``: the object is invisible on frames ``start .. stop - 1``.
+        seed: The seed of the underlying synthetic clip.
+    """
+
+    frames: np.ndarray
+    masks: np.ndarray
+    kind: str
+    hidden: tuple[int, int]
+    seed: int
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def reappears(self) -> int | None:
+        """First frame on which the object is visible again (None if it never is)."""
+        return self.hidden[1] if self.hidden[1] < len(self.frames) else None
+
+
+def stress_clip(
+    kind: str,
+    seed: int = 0,
+    *,
+    height: int = 192,
+    width: int = 320,
+    num_frames: int = 24,
+    hide_at: int = 8,
+    hide_for: int = 5,
+    num_objects: int = 1,
+    object_size: tuple[float, float] = (0.3, 0.4),
+) -> StressClip:
+    """Make a stress clip in which object 1 is hidden (module notes).
+
+    Args:
+        kind: ``occlusion``, ``exit`` or ``leave``.
+        seed: Seed of the synthetic clip (same seed and arguments, same clip).
+        height, width: Frame size.
+        num_frames: Clip length.
+        hide_at: First hidden frame (>= 1: frame 0 gives the object's mask).
+        hide_for: Hidden frames (``leave`` hides to the end whatever this is).
+        num_objects: Objects in the clip (ids ``1..num_objects``; only object 1 hides).
+        object_size: Object side range as a fraction of ``min(height, width)``.
+
+    Returns:
+        The clip.
+
+    Raises:
+        InputError: An unknown kind, or a gap that does not fit in the clip.
+    """
+    if kind not in STRESS_KINDS:
+        raise InputError(f"unknown stress kind {kind!r}; choose from {STRESS_KINDS}")
+    stop = num_frames if kind == "leave" else hide_at + hide_for
+    if not 1 <= hide_at < stop <= num_frames or (kind != "leave" and stop >= num_frames):
+        raise InputError(
+            f"the hidden frames {hide_at}..{stop - 1} must lie within frames 1..{num_frames - 2} "
+            f"of a {num_frames}-frame clip. Fix: lower hide_at/hide_for or add frames."
+        )
+    schedule = ["start"] + ["normal"] * (num_frames - 1)
+    if kind == "exit":
+        schedule[stop] = "jump"
+    gen = SyntheticClipGenerator(
+        height=height,
+        width=width,
+        num_frames=num_frames,
+        min_objects=num_objects,
+        max_objects=num_objects,
+        object_size=object_size,
+        schedule=tuple(schedule),
+    )
+    clip = gen.generate(seed, with_layers=True)
+    frames, masks = _composite(clip, hide_at, stop)
+    if kind == "occlusion":
+        _occlude(frames, masks, clip, hide_at, stop, np.random.default_rng(seed + 7919))
+    return StressClip(frames, masks, kind, (hide_at, stop), int(seed))
+
+
+def _composite(clip: SyntheticClip, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frames and labels with object 1 left out on frames ``start .. stop - 1``."""
+    assert clip.backgrounds is not None and clip.layers is not None
+    assert clip.full_masks is not None
+    frames = clip.backgrounds.copy()
+    masks = np.zeros(clip.masks.shape, np.uint8)
+    for t in range(len(clip)):
+        for k in range(clip.num_objects):  # back to front, as the generator composites
+            if k == 0 and start <= t < stop:
+                continue
+            m = clip.full_masks[t, k]
+            frames[t][m] = clip.layers[t, k][m]
+            masks[t][m] = k + 1
+    return frames, masks
+
+
+def _occlude(
+    frames: np.ndarray,
+    masks: np.ndarray,
+    clip: SyntheticClip,
+    start: int,
+    stop: int,
+    rng: np.random.Generator,
+) -> None:
+    """Paint an opaque occluder over object 1's path on frames ``start .. stop - 1``
+    (every object is hidden where it covers them)."""
+    assert clip.full_masks is not None
+    path = clip.full_masks[start:stop, 0].any(0)
+    ys, xs = np.nonzero(path)
+    if len(ys) == 0:
+        return
+    h, w = path.shape
+    pad = max(4, int(0.1 * min(h, w)))
+    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+    side = max(y1 - y0, x1 - x0)
+    texture = cv2.resize(random_texture(rng, side), (x1 - x0, y1 - y0))
+    frames[start:stop, y0:y1, x0:x1] = texture
+    masks[start:stop, y0:y1, x0:x1] = 0
