@@ -88,6 +88,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check everything, segment and print a summary."""
     check_model_source(args)
+    from vosframe.outdir import check_output_dir
+
+    names = {"frames": "--frames", "masks": "--masks", "out": "--out", "overwrite": "--overwrite"}
+    check_output_dir(  # before the data readers (and torch) are imported
+        args.out,
+        inputs={"--frames": args.frames, "--masks": args.masks},
+        overwrite=args.overwrite,
+        out_name="--out",
+        overwrite_name="--overwrite",
+    )
     from vosframe.segment import prepare_segment
 
     job = prepare_segment(
@@ -96,12 +106,7 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         mask_format=args.mask_format,
         overwrite=args.overwrite,
-        arg_names={
-            "frames": "--frames",
-            "masks": "--masks",
-            "out": "--out",
-            "overwrite": "--overwrite",
-        },
+        arg_names=names,
     )
     from tqdm import tqdm
 
