@@ -23,6 +23,13 @@ from vosframe.core.errors import InputError
 
 DEFAULT_DATA = "../shared/data/davis2016/train_240p"
 
+EXAMPLES = """\
+examples:
+  vosframe select --config CFG --checkpoint 'work_dirs/x_fold{fold}/vosframe_latest.pt' --name x
+  vosframe select --model frtm --folds 0 --seen-in-training --threads 1
+  vosframe select --model g-frtm --grid tau=1,0.7,0.5 --grid SpatialPrior.margin=0.3,0.5
+"""
+
 
 def _ints(text: str) -> list[int]:
     try:
@@ -44,6 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "mean and spread over folds and seeds, for one or more inference-setting "
             "variants. Writes selection.json and selection.md. Never run it on val."
         ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="shipped model name (see `vosframe models`)")
