@@ -19,11 +19,13 @@ import torch
 import torch.nn.functional as F
 
 from vosframe.core.aggregation import class_argmax
-from vosframe.core.engine import FrameEngine, NewObject
+from vosframe.core.crops import CropViews
+from vosframe.core.engine import FrameEngine, FrameOutput, NewObject
 from vosframe.core.errors import InputError, UnknownObjectError
 from vosframe.core.inputs import FrameLike, MaskLike, frame_to_tensor, masks_to_dict, resize_frame
 from vosframe.core.model import VOSModel
 from vosframe.core.recovery import RecoveryPolicy
+from vosframe.core.scale import SmallObjects, upscale_zoom
 from vosframe.core.state import (
     Features,
     FrameState,
@@ -87,6 +89,12 @@ class Session:
         max_internal_size: If the shorter side of a frame exceeds this, process the frame
             downscaled to it (masks are returned at input size). Default: the model's
             ``inference_defaults``.
+        small_objects: How objects that span few localizer cells are tracked (see
+            :mod:`vosframe.core.scale`): None or ``"off"`` (default), ``"crop"`` (each
+            small object in a zoomed window that follows it, with its own child session),
+            ``"upscale"`` (the whole session at a larger internal size, chosen from the
+            smallest first-frame object), or a :class:`~vosframe.core.scale.SmallObjects`.
+            Sessions whose objects are all large compute the same with it on or off.
         flush_denormal: Flush denormal floats to zero on the CPU (a process-wide flag
             of the calling thread; denormals slow CPU convolutions down 20-50x).
         threads: torch intra-op threads (a process-wide setting, applied here): a positive
@@ -115,6 +123,7 @@ class Session:
         device: str | torch.device | None = None,
         precision: Precision = "auto",
         max_internal_size: int | None | Literal["model"] = "model",
+        small_objects: SmallObjects | str | None = None,
         flush_denormal: bool = True,
         threads: int | Literal["auto"] | None = None,
         recovery: RecoveryPolicy | Mapping[str, Any] | bool | None = True,
@@ -142,6 +151,11 @@ class Session:
         if max_internal_size == "model":
             max_internal_size = model.inference_defaults.get("max_internal_size")
         self.max_internal_size = max_internal_size
+        self.small_objects = SmallObjects.parse(small_objects)
+        self._zoom = 1.0  # upscale mode: set from the first frame's masks
+        self._crops: CropViews | None = None
+        if self.small_objects is not None and self.small_objects.mode == "crop":
+            self._crops = CropViews(self.small_objects, model.localizer.stride, self._new_child)
         self.engine = FrameEngine(model, self.recovery)
         self.objects: dict[int, ObjectState] = {}
         self.removed: dict[int, ObjectStats] = {}  # counters of removed objects (accounting)
@@ -159,7 +173,7 @@ class Session:
     @property
     def object_ids(self) -> list[int]:
         """Ids of the objects currently tracked, in class order."""
-        return list(self.objects)
+        return list(self.objects) + list(self._crops or ())
 
     def remove(self, *obj_ids: int) -> None:
         """Stop tracking objects.
@@ -168,26 +182,81 @@ class Session:
             UnknownObjectError: An id is not tracked (the message lists the tracked ids).
         """
         for obj_id in obj_ids:
-            if obj_id not in self.objects:
+            if obj_id not in self.objects and obj_id not in (self._crops or ()):
                 raise UnknownObjectError(
                     f"cannot remove object {obj_id}: not tracked; tracked ids are {self.object_ids}"
                 )
         for obj_id in obj_ids:
+            if self._crops is not None and obj_id in self._crops:
+                self.removed[obj_id] = self._crops.remove(obj_id)
+                continue
             self.removed[obj_id] = self.objects.pop(obj_id).stats
         self._last_output = None
 
     # ------------------------------------------------------------------ stepping
     def _internal_size(self, h: int, w: int) -> tuple[int, int]:
         m = self.max_internal_size
-        if m is None or min(h, w) <= m:
+        s = 1.0 if m is None or min(h, w) <= m else m / min(h, w)
+        s *= self._zoom
+        if s == 1.0:
             return h, w
-        s = m / min(h, w)
         return max(1, round(h * s)), max(1, round(w * s))
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+    # ------------------------------------------------------------------ small objects
+    def _new_child(self) -> Session:
+        """A session for one crop view: same model, precision and recovery; native size."""
+        return Session(
+            self.model,
+            precision=self.precision,
+            max_internal_size=None,
+            flush_denormal=False,
+            recovery=self.recovery,
+        )
+
+    def _first_zoom(self, given: Mapping[int, np.ndarray], h: int, w: int) -> float:
+        """``upscale`` mode: the session's zoom from the first frame's masks (else 1)."""
+        assert self.small_objects is not None
+        if self.small_objects.mode != "upscale":
+            return 1.0
+        scale = min(self._internal_size(h, w)) / min(h, w)
+        return upscale_zoom(given.values(), scale, self.model.localizer.stride, self.small_objects)
+
+    def _route_small(self, given: Mapping[int, np.ndarray], scale: float) -> dict[int, np.ndarray]:
+        """``crop`` mode: the given masks of small objects, which crop views track (re-given
+        ids stop being tracked where they were); empty in the other modes."""
+        if self._crops is None:
+            return {}
+        for obj_id in given:
+            if obj_id in self._crops:
+                self._crops.remove(obj_id)
+        small = {i: m for i, m in given.items() if self._crops.is_small(m, scale)}
+        for obj_id in small:
+            self.objects.pop(obj_id, None)
+        return small
+
+    def _with_crops(
+        self,
+        out: FrameOutput,
+        source: torch.Tensor,
+        size: tuple[int, int],
+        crop_given: Mapping[int, np.ndarray],
+    ) -> tuple[torch.Tensor, list[ObjectState], dict[int, PathRecord]]:
+        """Run the crop views and aggregate their pasted probabilities with the engine's."""
+        assert self._crops is not None
+        states, pasted, records = self._crops.step(source, size, set(crop_given))
+        for obj_id, m in crop_given.items():
+            state, prob, record = self._crops.add(obj_id, source, m, size)
+            states.append(state)
+            pasted.append(prob)
+            records[obj_id] = record
+        fg = torch.cat([out.probs[1:].float(), *(p.to(out.probs.device) for p in pasted)])
+        probs = self.model.aggregate(fg)
+        return probs, out.objects + states, {**out.records, **records}
 
     def step(self, frame: FrameLike, masks: MaskLike | None = None) -> StepResult:
         """Segment one frame.
@@ -214,7 +283,7 @@ class Session:
                 f"or start a new session for a new video."
             )
         given = masks_to_dict(masks, (h, w)) if masks is not None else {}
-        if not given and not self.objects:
+        if not given and not self.objects and not self._crops:
             if masks is not None:
                 raise InputError(
                     f"the mask given with frame {self.frame_index} is all background (no "
@@ -225,12 +294,18 @@ class Session:
                 "no objects to segment: the first frame of a session needs masks "
                 "(session.step(frame, masks=label_map)). Fix: pass the first-frame mask."
             )
+        if self.frame_index == 0 and self.small_objects is not None:
+            self._zoom = self._first_zoom(given, h, w)
         ih, iw = self._internal_size(h, w)
         image = image.to(self.device)
+        source = image  # the input-size frame, which crop views sample
         if (ih, iw) != (h, w):
             image = resize_frame(image, (ih, iw))
+        crop_given = self._route_small(given, ih / h)
         new = []
         for obj_id, m in given.items():
+            if obj_id in crop_given:
+                continue
             self.objects.pop(obj_id, None)
             t = torch.from_numpy(m).to(self.device, torch.float32)[None, None]
             if (ih, iw) != (h, w):
@@ -241,13 +316,19 @@ class Session:
             image = image.contiguous(memory_format=torch.channels_last)
         frame_state = FrameState(self.frame_index, image, Features({}, (ih, iw)))
         with torch.no_grad(), self._autocast():
-            out = self.engine.run(frame_state, tracked, new)
+            if tracked or new or self._crops is None:
+                out = self.engine.run(frame_state, tracked, new)
+            else:  # only crop views: the full frame needs no model pass
+                out = FrameOutput([], torch.ones((1, 1, ih, iw), device=self.device), {})
         self.objects = {o.obj_id: o for o in out.objects}
         self.last_frame = frame_state
-        if out.unchanged and self._last_output is not None:
+        probs, objects, records = out.probs, out.objects, out.records
+        if self._crops is not None and (self._crops or crop_given):
+            probs, objects, records = self._with_crops(out, source, (ih, iw), crop_given)
+        if out.unchanged and self._last_output is not None and not self._crops:
             result = self._repeat(self._last_output, out.records)
         else:
-            result = self._result(out.probs, out.objects, out.records, (h, w), given)
+            result = self._result(probs, objects, records, (h, w), given)
             keep = not given and self.engine.decider is not None
             self._last_output = self._repeat(result, out.records) if keep else None
         self.frame_index += 1
@@ -317,6 +398,7 @@ class Session:
         ``status`` counts frames by track status and ``losses`` the times it was lost.
         """
         stats = {**self.removed, **{i: o.stats for i, o in self.objects.items()}}
+        stats.update(self._crops.stats() if self._crops is not None else {})
         objs = {
             str(obj_id): {
                 "frames": dict(st.frames),
