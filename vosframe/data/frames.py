@@ -7,6 +7,7 @@ Every reading error is a :class:`~vosframe.core.errors.DataError` naming the fil
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import sys
@@ -34,6 +35,7 @@ VIDEO_EXTENSIONS: frozenset[str] = frozenset(
 
 _JPEG_SOI = b"\xff\xd8"
 _JPEG_EOI = b"\xff\xd9"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 _LIBJPEG_PROBLEMS = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid JPEG file")
 """Starts of libjpeg's messages for damaged data that it decodes anyway (grey blocks)."""
@@ -148,6 +150,8 @@ def decode_rgb(data: bytes, source: str | Path = "<bytes>") -> np.ndarray:
             f"image {source} is a truncated JPEG (no end-of-image marker); "
             "re-extract or re-download the frame"
         )
+    if data.startswith(_PNG_SIGNATURE):
+        _verify_png(data, source)
     if data.startswith(_JPEG_SOI):
         with _captured_stderr_fd() as captured:
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
@@ -160,6 +164,21 @@ def decode_rgb(data: bytes, source: str | Path = "<bytes>") -> np.ndarray:
             "replace the file (re-extract the frame)"
         )
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _verify_png(data: bytes, source: str | Path) -> None:
+    """Check a PNG's chunk checksums (OpenCV decodes a PNG whose header is damaged, e.g.
+    with a wrong height, without complaint)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except Exception as exc:  # PIL raises many types for damaged files
+        raise DataError(
+            f"image {source} is a damaged PNG ({type(exc).__name__}: {exc}); "
+            "replace the file (re-extract the frame)"
+        ) from None
 
 
 def _report_decoder_messages(text: str, source: str | Path) -> None:
