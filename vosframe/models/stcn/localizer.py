@@ -221,11 +221,14 @@ class MemoryLocalizer(TargetLocalizer):
         for members in groups.values():
             mem = memories[members[0]]
             mk = torch.cat([m.key.flatten(2)[0] for m in mem], 1)
-            p = memory_softmax(affinity(mk.float(), qk.flatten(2)[0].float()), top_k)
             mv = torch.stack(
                 [torch.cat([m.value.flatten(2)[0] for m in memories[i]], 1) for i in members]
             )
-            out = (mv.float() @ p).view(len(members), -1, h, w)
+            # fp32 even under autocast: the affinities are large negative distances whose
+            # softmax bf16 would distort.
+            with torch.autocast(qk.device.type, enabled=False):
+                p = memory_softmax(affinity(mk.float(), qk.flatten(2)[0].float()), top_k)
+                out = (mv.float() @ p).view(len(members), -1, h, w)
             for j, i in enumerate(members):
                 readout[i] = out[j : j + 1]
         r = torch.cat(readout)  # type: ignore[arg-type]

@@ -191,6 +191,7 @@ class ASPP3D(nn.Module):
             nn.Conv3d(4 * q, channels, (1, 3, 3), padding=(0, 1, 1), bias=False),
             nn.ReLU(inplace=True),
         )
+        nn.init.zeros_(self.fuse[0].weight)  # starts as the identity (see SAM)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, C, T, H, W)`` -> same shape."""
@@ -201,9 +202,11 @@ class SAM(nn.Module):
     """Spatio-temporal aggregation module: ``RDE_t = SAM(RDE_{t-1}, new memory frame)``.
 
     Non-local 3D block, ASPP3D, then a temporal compression ``Conv3d((2, 3, 3))`` that maps
-    the two stacked "frames" to one, so the embedding keeps a constant size. The compression
-    starts as the average of its two inputs (centre taps ``I / 2``), so an untrained SAM
-    gives a sensible running mean.
+    the two stacked "frames" to one, so the embedding keeps a constant size. The non-local
+    output and ASPP fusion convolutions start at zero and the compression as the average of
+    its two inputs (centre taps ``I / 2``), so an untrained SAM is exactly the running mean
+    ``(RDE + new) / 2``: a model trained with the ``stcn`` memory runs in ``rde`` mode from
+    the start, and RDE training refines the SAM from there.
 
     Args:
         channels: Channels of what it compresses (64 for keys, ``Cv`` for values).
