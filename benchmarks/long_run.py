@@ -12,7 +12,8 @@ Usage::
     python benchmarks/long_run.py [--frames 10000] [--models frtm,g-frtm,ttvos,g-ttvos]
         [--size 240x320] [--window 500] [--threads 1] [--out benchmarks/results/long_run]
 
-Writes ``long_run.json`` (+ a text table) to ``--out``; exits 1 if a model is not flat.
+Writes ``long_run_<frames>f_<H>x<W>.json`` (+ a text table) to ``--out`` after each model;
+exits 1 if a model is not flat.
 ``tests/cli/test_long_run.py`` runs :func:`run_stream` on a toy model for a few hundred
 frames.
 """
@@ -149,12 +150,15 @@ def main() -> int:
         )
         print(line, flush=True)
         lines.append(line)
-    report["loadavg_end"] = os.getloadavg()
-    args.out.mkdir(parents=True, exist_ok=True)
-    tag = f"{args.frames}f"
-    (args.out / f"long_run_{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / f"long_run_{tag}.txt").write_text("\n".join(lines) + "\n")
+        report["loadavg_end"] = os.getloadavg()
+        _write(args.out, f"{args.frames}f_{h}x{w}", report, lines)  # after each model
     return 0 if ok else 1
+
+
+def _write(out: Path, tag: str, report: dict, lines: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"long_run_{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / f"long_run_{tag}.txt").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
