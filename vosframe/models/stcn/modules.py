@@ -139,39 +139,61 @@ class ValueEncoder(nn.Module):
 
 
 # --------------------------------------------------------------------------- RDE's SAM
+# RDE's SAM is written with Conv3d. Every kernel has temporal extent 1 except the final
+# compression (extent 2 over exactly 2 "frames"), so it is implemented here with 2-D
+# convolutions on the frames folded into the batch (and, for the compression, on the two
+# frames concatenated along channels): the same functions, with 4-D weights only, so the
+# model can be converted to channels_last (the sessions' bf16 mode).
+
+
+def _fold(x: torch.Tensor) -> torch.Tensor:
+    """``(N, C, T, H, W)`` -> ``(N T, C, H, W)``."""
+    n, c, t, h, w = x.shape
+    return x.transpose(1, 2).reshape(n * t, c, h, w)
+
+
+def _unfold(x: torch.Tensor, t: int) -> torch.Tensor:
+    """``(N T, C, H, W)`` -> ``(N, C, T, H, W)``."""
+    nt, c, h, w = x.shape
+    return x.reshape(nt // t, t, c, h, w).transpose(1, 2)
+
+
 class NonLocal3D(nn.Module):
     """Embedded-dot-product non-local block over ``(T, H, W)`` (RDE's ``NONLocalBlock3D``).
 
     ``theta``, ``phi``, ``g`` are 1x1x1 convolutions to ``C / 2``; ``phi`` and ``g`` are
-    max-pooled ``(1, 2, 2)``; ``f = theta^T phi / N`` (no softmax); ``z = W(f g) + x``.
-    ``W`` starts at zero, so the block starts as the identity.
+    max-pooled ``(1, 2, 2)``; ``f = theta^T phi / N`` (no softmax, over all positions of
+    all frames); ``z = W(f g) + x``. ``W`` starts at zero, so the block starts as the
+    identity.
     """
 
     def __init__(self, channels: int) -> None:
         super().__init__()
         inter = max(1, channels // 2)
-        self.theta = nn.Conv3d(channels, inter, 1)
-        self.phi = nn.Conv3d(channels, inter, 1)
-        self.g = nn.Conv3d(channels, inter, 1)
-        self.W = nn.Conv3d(inter, channels, 1)
+        self.theta = nn.Conv2d(channels, inter, 1)
+        self.phi = nn.Conv2d(channels, inter, 1)
+        self.g = nn.Conv2d(channels, inter, 1)
+        self.W = nn.Conv2d(inter, channels, 1)
         nn.init.zeros_(self.W.weight)
         nn.init.zeros_(self.W.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, C, T, H, W)`` -> same shape."""
         n, _, t, h, w = x.shape
-        pool = (1, 2, 2) if min(h, w) >= 2 else (1, 1, 1)
-        th = self.theta(x).flatten(2)
-        ph = F.max_pool3d(self.phi(x), pool).flatten(2)
-        g = F.max_pool3d(self.g(x), pool).flatten(2)
-        f = th.transpose(1, 2) @ ph / ph.shape[-1]
-        y = (f @ g.transpose(1, 2)).transpose(1, 2).reshape(n, -1, t, h, w)
-        return self.W(y) + x
+        f = _fold(x)
+        pool = 2 if min(h, w) >= 2 else 1
+        th = _unfold(self.theta(f), t).flatten(2)
+        ph = _unfold(F.max_pool2d(self.phi(f), pool), t).flatten(2)
+        g = _unfold(F.max_pool2d(self.g(f), pool), t).flatten(2)
+        a = th.transpose(1, 2) @ ph / ph.shape[-1]
+        y = (a @ g.transpose(1, 2)).transpose(1, 2).reshape(n, -1, t, h, w)
+        return _unfold(self.W(_fold(y)), t) + x
 
 
 class ASPP3D(nn.Module):
     """RDE's ``ASPP3D``: four ``C/4`` branches (1x1x1 and (1,3,3) with dilation 2, 4, 6),
-    concatenated, a (1,3,3) convolution with ReLU, plus a residual."""
+    concatenated, a (1,3,3) convolution with ReLU, plus a residual. The fusion convolution
+    starts at zero (the block starts as the identity)."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -179,34 +201,33 @@ class ASPP3D(nn.Module):
 
         def branch(d: int) -> nn.Sequential:
             if d == 1:
-                conv = nn.Conv3d(channels, q, 1, bias=False)
+                conv = nn.Conv2d(channels, q, 1, bias=False)
             else:
-                conv = nn.Conv3d(
-                    channels, q, (1, 3, 3), padding=(0, d, d), dilation=(1, d, d), bias=False
-                )
+                conv = nn.Conv2d(channels, q, 3, padding=d, dilation=d, bias=False)
             return nn.Sequential(conv, nn.ReLU(inplace=True))
 
         self.branches = nn.ModuleList(branch(d) for d in (1, 2, 4, 6))
         self.fuse = nn.Sequential(
-            nn.Conv3d(4 * q, channels, (1, 3, 3), padding=(0, 1, 1), bias=False),
-            nn.ReLU(inplace=True),
+            nn.Conv2d(4 * q, channels, 3, padding=1, bias=False), nn.ReLU(inplace=True)
         )
-        nn.init.zeros_(self.fuse[0].weight)  # starts as the identity (see SAM)
+        nn.init.zeros_(self.fuse[0].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, C, T, H, W)`` -> same shape."""
-        return x + self.fuse(torch.cat([b(x) for b in self.branches], 1))
+        f = _fold(x)
+        return x + _unfold(self.fuse(torch.cat([b(f) for b in self.branches], 1)), x.shape[2])
 
 
 class SAM(nn.Module):
     """Spatio-temporal aggregation module: ``RDE_t = SAM(RDE_{t-1}, new memory frame)``.
 
-    Non-local 3D block, ASPP3D, then a temporal compression ``Conv3d((2, 3, 3))`` that maps
-    the two stacked "frames" to one, so the embedding keeps a constant size. The non-local
-    output and ASPP fusion convolutions start at zero and the compression as the average of
-    its two inputs (centre taps ``I / 2``), so an untrained SAM is exactly the running mean
-    ``(RDE + new) / 2``: a model trained with the ``stcn`` memory runs in ``rde`` mode from
-    the start, and RDE training refines the SAM from there.
+    Non-local 3D block, ASPP3D, then a temporal compression (RDE: ``Conv3d`` with kernel
+    ``(2, 3, 3)`` over the two stacked "frames"; here the equivalent 3x3 convolution of the
+    two frames concatenated along channels), so the embedding keeps a constant size. The
+    non-local output and ASPP fusion convolutions start at zero and the compression as the
+    average of its two inputs (centre taps ``I / 2``), so an untrained SAM is exactly the
+    running mean ``(RDE + new) / 2``: a model trained with the ``stcn`` memory runs in
+    ``rde`` mode from the start, and RDE training refines the SAM from there.
 
     Args:
         channels: Channels of what it compresses (64 for keys, ``Cv`` for values).
@@ -216,15 +237,15 @@ class SAM(nn.Module):
         super().__init__()
         self.non_local = NonLocal3D(channels)
         self.aspp = ASPP3D(channels)
-        self.compress = nn.Conv3d(channels, channels, (2, 3, 3), padding=(0, 1, 1))
+        self.compress = nn.Conv2d(2 * channels, channels, 3, padding=1)
         with torch.no_grad():
             self.compress.weight.zero_()
             eye = torch.eye(channels) * 0.5
-            self.compress.weight[:, :, 0, 1, 1] = eye
-            self.compress.weight[:, :, 1, 1, 1] = eye
+            self.compress.weight[:, :channels, 1, 1] = eye
+            self.compress.weight[:, channels:, 1, 1] = eye
             self.compress.bias.zero_()
 
     def forward(self, previous: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         """``(N, C, h, w)`` embedding and new frame -> the new ``(N, C, h, w)`` embedding."""
-        x = torch.stack([previous, new.to(previous.dtype)], 2)
-        return self.compress(self.aspp(self.non_local(x)))[:, :, 0]
+        x = self.aspp(self.non_local(torch.stack([previous, new.to(previous.dtype)], 2)))
+        return self.compress(torch.cat([x[:, :, 0], x[:, :, 1]], 1))
