@@ -100,16 +100,21 @@ def test_low_confidence_keeps_the_object_lost_quietly():
     assert not any((r.labels == 3).any() for r in res[2:])
 
 
-def test_lost_objects_skip_the_path_decider():
-    frames, label0 = toy_clip(8)
-    torch.manual_seed(0)
-    model = ToyOnline()
-    model.attach_plugin(SchedulePlugin(period=1))  # always the alternative path
-    model.attach_plugin(_Blank(frames=[1]))
-    _, res = _run(model, frames, label0, recovery=dict(confidence=1.0))
-    assert res[1].paths[3].path == "alt" and res[1].status[3] == "lost"
-    assert all(r.paths[3].path == "full" for r in res[2:] if r.status[3] == "lost")
-    assert all(r.paths[7].path == "alt" for r in res[1:])
+def test_redetection_runs_only_on_frames_with_all_features():
+    frames, label0 = toy_clip(6)
+    policy = dict(confidence=0.0, area_range=(0.01, 100.0), confirm=1)
+    for period, refound in ((1, False), (2, True)):
+        torch.manual_seed(0)
+        model = ToyOnline()
+        # period 1: always the alternative path (features up to the cut only)
+        model.attach_plugin(SchedulePlugin(period=period))
+        model.attach_plugin(_Blank(frames=range(1, 6)))
+        _, res = _run(model, frames, label0, recovery=policy)
+        statuses = [r.status[3] for r in res[1:]]
+        assert ("refound" in statuses) is refound
+        if not refound:  # the decider keeps its say: no deep level resumed for a re-detection
+            assert set(statuses) == {"lost"}
+            assert model.feature_extractor.calls[16] == 1
 
 
 def test_policy_option_errors_name_the_problem():

@@ -8,7 +8,7 @@ capturing the re-entry feature, and the plugin's alternative plus the refiner's 
 the alternative group (or the masks it keeps or gives as they are), (5) lets plugins
 filter the new probabilities (:meth:`~vosframe.core.plugin.ModelPlugin.filter_probs`),
 updates each object's track status and re-detects lost objects
-(:mod:`vosframe.core.recovery`; lost objects skip the path decider), and aggregates all
+(:mod:`vosframe.core.recovery`), and aggregates all
 objects, with given masks of new objects overwriting the prediction in their pixels,
 (6) updates the localizer state of the full group only (rebuilds it for re-found
 objects), initialises new objects, and lets every plugin observe the outcome.
@@ -124,24 +124,20 @@ class FrameEngine:
         """
         model = self.model
         size = tuple(frame.image.shape[-2:])
-        # lost objects take the full path (re-detection reads all of the frame's features)
-        open_ = [i for i, o in enumerate(tracked) if not self.recovery.needs_full(o)]
-        gated = self.decider is not None and bool(open_)
+        gated = self.decider is not None and bool(tracked)
         alt = [False] * len(tracked)
         decide_ms = 0.0
         if gated and not new:  # decisions that need no features of this frame
             assert self.decider is not None
             t0 = time.perf_counter()
-            pre = self.decider.predecide(frame, [tracked[i] for i in open_])
-            for i, a in zip(open_, pre):
-                alt[i] = bool(a)
+            alt = [bool(a) for a in self.decider.predecide(frame, tracked)]
             decide_ms = _ms(t0) / len(tracked)
         if gated and not new and all(alt):  # nothing needs features: skip the extractor
             frame.features = Features({}, size)
         else:
             up_to = self.cut if (gated and not new) else None
             frame.features = Features(model.feature_extractor(frame.image, up_to=up_to), size)
-            open_ = [i for i in open_ if not alt[i]]
+            open_ = [i for i, a in enumerate(alt) if not a]
             if gated and open_:
                 assert self.decider is not None
                 t0 = time.perf_counter()

@@ -24,8 +24,9 @@ which keeps a small state machine per object (:class:`~vosframe.core.state.Track
 * An object whose own mask grows back above ``recover_ratio * reference`` is *refound*
   without re-detection.
 
-Lost objects skip the path-deciding plugin (a copy of an empty mask would keep them
-lost): they take the full path, so re-detection always has the frame's features.
+The path-deciding plugin keeps its say: re-detection runs only on frames whose features
+were all computed (some object took the full path), never resumes a feature extractor the
+plugin stopped at its cut, and a lost object whose last mask is kept is not checked.
 
 Everything here changes outputs only for lost objects: while every object is tracked,
 the engine's outputs are the same tensors as without recovery. Design notes, thresholds
@@ -192,10 +193,6 @@ class Recovery:
         if self.policy.redetect:
             obj.track.anchor = self.model.localizer.redetect_anchor(obj.localizer)
 
-    def needs_full(self, obj: ObjectState) -> bool:
-        """True if the object must take the full path (lost, with re-detection on)."""
-        return self.policy.redetect and obj.track.status == "lost"
-
     def carry(self, obj: ObjectState) -> None:
         """An object whose mask was not computed on this frame (kept by a plugin)."""
         if obj.track.status == "refound":
@@ -212,7 +209,7 @@ class Recovery:
         """Update the statuses of objects whose masks were computed; re-detect lost ones.
 
         Args:
-            frame: The frame (features are completed here if a re-detection needs them).
+            frame: The frame (re-detection runs only when all its features were computed).
             objects: The objects, in the order of ``probs``.
             probs: ``(N, 1, H, W)`` their new foreground probabilities (after the
                 plugins' filters, before aggregation).
@@ -240,7 +237,8 @@ class Recovery:
             tr.lost_for += 1
             if p.redetect and tr.anchor is not None and (tr.lost_for - 1) % p.every == 0:
                 redetect.append(i)
-        if not redetect:
+        complete = len(frame.features.maps) >= len(self.model.feature_extractor.levels)
+        if not redetect or not complete:
             return probs, []
         found = self._redetect(frame, [objects[i] for i in redetect])
         out = probs
@@ -262,9 +260,6 @@ class Recovery:
     ) -> list[Candidate | None]:
         """Re-detect ``objects`` on the frame; per object the candidate to adopt, if any."""
         model = self.model
-        maps = frame.features.maps
-        if len(maps) < len(model.feature_extractor.levels):
-            frame.features.maps = model.feature_extractor.resume(maps)
         size = tuple(frame.image.shape[-2:])
         score = model.localizer.redetect(frame.features, [o.track.anchor for o in objects])
         probs = torch.sigmoid(model.refiner.run(score, frame.features, size).logits.float())
