@@ -80,6 +80,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="process frames whose shorter side exceeds this downscaled to it (default: "
         "the model's: 360 for frtm, 240 for ttvos); masks keep the input size",
     )
+    p.add_argument(
+        "--small-objects",
+        choices=("off", "crop", "upscale"),
+        help="objects spanning few localizer cells: crop (each tracked in a zoomed window "
+        "that follows it), upscale (the whole video at a larger size) or off (default: the "
+        "session's; see docs/small_objects.md)",
+    )
     add_threads(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
@@ -119,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     options: dict = {"precision": args.precision}
     if args.max_internal_size:
         options["max_internal_size"] = args.max_internal_size
+    if args.small_objects:
+        options["small_objects"] = args.small_objects
     with tqdm(total=len(job.names), unit="frame", disable=args.json, desc="segment") as bar:
         summary = run_segment(model, job, session_options=options, progress=bar.update)
     summary["threads"] = threads
