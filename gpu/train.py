@@ -51,6 +51,9 @@ def stage(args: argparse.Namespace) -> int:
 
     torch.set_flush_denormal(True)
     torch.set_num_threads(args.threads)
+    import cv2
+
+    cv2.setNumThreads(1)  # DataLoader workers (forked) decode and warp: one thread each
     cfg = load_config(args.config)
     cuda = torch.cuda.is_available()
     for source in cfg.train_dataset.sources:
