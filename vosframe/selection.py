@@ -522,7 +522,10 @@ def _jsonable(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- output
 def _pct(v: float | None, digits: int = 1) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f}"
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    text = f"{100 * v:.{digits}f}"
+    return f"{0:.{digits}f}" if float(text) == 0 else text  # no "-0.0"
 
 
 def format_selection(report: dict[str, Any]) -> str:
