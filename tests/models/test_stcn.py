@@ -10,7 +10,12 @@ from toys import toy_clip
 
 import vosframe
 from vosframe.core.errors import ConfigError
-from vosframe.models.stcn.localizer import affinity, memory_softmax, state_nbytes
+from vosframe.models.stcn.localizer import (
+    affinity,
+    memory_softmax,
+    read_memory,
+    state_nbytes,
+)
 from vosframe.plugins.reuse_gate import ReuseGate
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -96,6 +101,10 @@ def test_top_k_and_full_softmax():
     top = memory_softmax(logits, 4)
     assert ((top > 0).sum(0) == 4).all() and torch.allclose(top.sum(0), torch.ones(5))
     assert torch.equal(top.argmax(0), full.argmax(0))
+    mk, qk, mv = torch.randn(8, 30), torch.randn(8, 5), torch.randn(2, 6, 30)
+    for k in (None, 4, 30):
+        ref = mv @ memory_softmax(affinity(mk, qk), k)
+        assert torch.allclose(read_memory(mk, qk, mv, k), ref, atol=1e-5)
     # the model reads top-k at inference, the full softmax in training
     model = _model(top_k=1)
     frames, label0 = toy_clip(3, h=64, w=96, ids=(3,))

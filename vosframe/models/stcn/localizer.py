@@ -111,6 +111,38 @@ def affinity(mem_key: torch.Tensor, query_key: torch.Tensor) -> torch.Tensor:
     return (a - b) / math.sqrt(c)
 
 
+def read_memory(
+    mem_key: torch.Tensor, query_key: torch.Tensor, mem_values: torch.Tensor, top_k: int | None
+) -> torch.Tensor:
+    """Readout ``(G, Cv, Q)`` of G objects' values from one shared memory of keys.
+
+    Equal to ``mem_values @ memory_softmax(affinity(mem_key, query_key), top_k)``, computed
+    query-major: the affinity is built as ``(Q, M)`` so the top-k runs along contiguous
+    rows, and the top-k readout gathers only the ``k`` selected values per query instead
+    of multiplying by a mostly-zero ``(M, Q)`` matrix (at 480p with 8 memory frames this
+    is ~20x faster on a CPU).
+
+    Args:
+        mem_key: ``(Ck, M)`` memory keys.
+        query_key: ``(Ck, Q)`` query keys.
+        mem_values: ``(G, Cv, M)`` memory values.
+        top_k: Top-k (None: full softmax).
+    """
+    scale = 1.0 / math.sqrt(mem_key.shape[0])
+    # one fused pass over the (Q, M) matrix: (2 scale) q^T k_m - scale |k_m|^2
+    logits = torch.addmm(
+        mem_key.pow(2).sum(0)[None] * scale,
+        query_key.transpose(0, 1) * (2 * scale),
+        mem_key,
+        beta=-1,
+    )
+    if top_k is None or top_k >= logits.shape[1]:
+        return mem_values @ torch.softmax(logits, 1).transpose(0, 1)
+    values, index = logits.topk(top_k, dim=1)  # (Q, k)
+    weights = torch.softmax(values, 1)
+    return torch.einsum("gcqk,qk->gcq", mem_values[:, :, index], weights.to(mem_values.dtype))
+
+
 def memory_softmax(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
     """Softmax over the memory (dim 0); with ``top_k``, only the ``k`` largest per column."""
     logits = logits.float()
@@ -227,8 +259,8 @@ class MemoryLocalizer(TargetLocalizer):
             # fp32 even under autocast: the affinities are large negative distances whose
             # softmax bf16 would distort.
             with torch.autocast(qk.device.type, enabled=False):
-                p = memory_softmax(affinity(mk.float(), qk.flatten(2)[0].float()), top_k)
-                out = (mv.float() @ p).view(len(members), -1, h, w)
+                out = read_memory(mk.float(), qk.flatten(2)[0].float(), mv.float(), top_k)
+                out = out.view(len(members), -1, h, w)
             for j, i in enumerate(members):
                 readout[i] = out[j : j + 1]
         r = torch.cat(readout)  # type: ignore[arg-type]
