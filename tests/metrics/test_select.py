@@ -44,7 +44,7 @@ def _make_davis(root: Path, names=("a", "b", "c", "d")) -> Path:
         mdir.mkdir(parents=True)
         for t in range(FRAMES):
             img, mask = bg.copy(), np.zeros((H, W), np.uint8)
-            y, x = 6 + 2 * n, 4 + 3 * t + 2 * n
+            y, x = 6 + 2 * (n % 4), 4 + 3 * t + 2 * (n % 4)
             img[y : y + 12, x : x + 12] = (230, 200, 40)
             mask[y : y + 12, x : x + 12] = 255
             cv2.imwrite(str(fdir / f"{t:05d}.jpg"), img)
@@ -231,3 +231,32 @@ def test_cli_errors_are_explained(tmp_path, capsys):
     assert "--config needs --checkpoint" in capsys.readouterr().err
     assert main(["select", "--model", "nope"]) == 1
     assert "no shipped model 'nope'" in capsys.readouterr().err
+
+
+def test_cli_runs_a_config_with_per_fold_checkpoints(tmp_path, capsys):
+    """`vosframe select --config --checkpoint '..{fold}..'` on fold 0 of a tiny copy of the
+    DAVIS-2016 train layout (the 30 names, tiny frames)."""
+    from vosframe import build_model
+    from vosframe.data.folds import DAVIS16_TRAIN_FOLDS
+
+    data = _make_davis(tmp_path / "train", DAVIS16_TRAIN_FOLDS.videos)
+    cfg = tmp_path / "tiny.py"
+    cfg.write_text(
+        "model = dict(type='FRTM', backbone=dict(type='ResNet', depth=18, frozen=True),\n"
+        "             target_model=dict(num_aug=1, init_iters=(2,)))\n"
+    )
+    model = build_model(str(cfg))
+    meta = {"davis_videos": list(DAVIS16_TRAIN_FOLDS.fit(0))}
+    save_checkpoint(model, tmp_path / "m_fold0.pt", meta=meta)
+    args = ["select", "--config", str(cfg), "--checkpoint", str(tmp_path / "m_fold{fold}.pt")]
+    args += ["--data", str(data), "--folds", "0", "--out", str(tmp_path / "res"), "--name", "x"]
+    args += ["--short-side", "0", "--threads", "1", "--grid", "max_internal_size=None,24"]
+    assert main(args) == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / "res" / "x" / "selection.json").read_text())
+    assert [v["variant"] for v in report["variants"]] == [
+        "max_internal_size=None",
+        "max_internal_size=24",
+    ]
+    assert {v["held_out"] for v in report["variants"]} == {"held out"}
+    assert set(report["variants"][0]["videos"]) == set(DAVIS16_TRAIN_FOLDS.select(0))
+    assert main(args) == 1 and "already holds" in capsys.readouterr().err

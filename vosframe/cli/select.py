@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from vosframe.cli._common import add_threads
 from vosframe.core.errors import InputError
 
 DEFAULT_DATA = "../shared/data/davis2016/train_240p"
@@ -91,7 +92,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "0: as stored)",
     )
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's setting)")
+    add_threads(p)
     p.add_argument(
         "--seen-in-training",
         action="store_true",
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         variant_grid,
         write_selection,
     )
+    from vosframe.threads import resolve_threads
     from vosframe.zoo import card, load_model, weights_path
 
     if args.variant and args.grid:
@@ -159,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
             variants=variants,
             short_side=args.short_side or None,
             precision=args.precision,
-            threads=args.threads,
+            threads=resolve_threads(args.threads),
             seen_in_training=True if args.seen_in_training else None,
             label=args.model or args.config,
             progress=bar.update,
