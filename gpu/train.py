@@ -120,9 +120,12 @@ def run(args: argparse.Namespace) -> int:
         plan.append(("rde", args.rde))
     previous = ""
     summaries = {}
-    for key, share in plan:
+    for i, (key, share) in enumerate(plan):
+        # the time left, split over the stages still to run (+ the reserve) by their
+        # shares, so each stage's startup cost is shared instead of eating the last stage
         left = args.seconds - (time.monotonic() - start)
-        seconds = max(5.0, min(share * args.seconds, left))
+        rest = sum(sh for _, sh in plan[i:]) + args.reserve
+        seconds = max(5.0, left * share / rest)
         work = root / key
         cmd = [
             sys.executable, __file__, "stage", CONFIGS[key], "--work-dir", str(work),
@@ -160,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--s1", type=float, default=0.3, help="share of the synthetic stage")
     r.add_argument("--s2", type=float, default=None, help="share of the DAVIS stage")
     r.add_argument("--rde", type=float, default=0.0, help="share of the RDE stage (0: none)")
+    r.add_argument(
+        "--reserve",
+        type=float,
+        default=0.0,
+        help="share of the budget left unused at the end (same stage times as a run with an "
+        "RDE stage of that share)",
+    )
     r.add_argument("--rde-batch", type=int, default=0)
     r.add_argument("--batch-size", type=int, default=0, help="0: the configs' batch size")
     r.add_argument("--runs", default="/tmp/gpu_runs")

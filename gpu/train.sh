@@ -31,9 +31,9 @@ common=(--seconds "$TIME_LIMIT" --workers "$WORKERS" --runs "$RUNS" --out "$OUT"
         --samples-per-epoch "$SAMPLES" --batch-size "$BATCH")
 rde=(--rde 0.15 --rde-batch "$([ "$BATCH" = 0 ] && echo 4 || echo "$BATCH")")
 python3 gpu/train.py run --name fold0_s0 --fold 0 --seed 0 "${rde[@]}" "${common[@]}" &
-python3 gpu/train.py run --name fold0_s1 --fold 0 --seed 1 "${common[@]}" &
+python3 gpu/train.py run --name fold0_s1 --fold 0 --seed 1 --reserve 0.15 "${common[@]}" &
 python3 gpu/train.py run --name all_s0 --seed 0 "${rde[@]}" "${common[@]}" &
-python3 gpu/train.py run --name all_s1 --seed 1 "${common[@]}" &
+python3 gpu/train.py run --name all_s1 --seed 1 --reserve 0.15 "${common[@]}" &
 wait
 python3 - "$RUNS" "$OUT/summary.json" <<'PY'
 import json, sys
