@@ -4,8 +4,9 @@ A batch holds ``B`` clips of ``T`` frames with label maps (``masks`` ``(B, T, H,
 objects ``1..K`` per clip, as :class:`vosframe.data.clips.ClipDataset` gives; per-object
 binary masks ``(B, T, 1, H, W)`` are read as one object). For each clip:
 
-* frame 0: every object's first-frame memory from its given mask (RDE's mask
-  consistency: from a perturbed mask, with the exact-mask value kept for the loss);
+* frame 0: every object's first-frame memory from its given mask, with an empty "others"
+  channel as at inference, where the core initialises given objects one by one (RDE's
+  mask consistency: from a perturbed mask, with the exact-mask value kept for the loss);
 * frame ``t >= 1``: every object reads its memory (full softmax), the decoder gives its
   logits, the objects are aggregated (``prod_logodds``, STCN's soft aggregation) and scored
   with the bootstrapped cross entropy over (background, objects); then, except on the last
@@ -109,10 +110,10 @@ def memory_clip_loss(model: STCN, batch: dict, epoch: int = 0) -> dict[str, torc
         f0 = frame(0)
         gt0 = onehot[0]
         first = perturb_masks(gt0) if consistency else gt0
-        values = loc.encode_values(f0, first, loc.others_of(first))
+        values = loc.encode_values(f0, first)  # no "others": as the session's init
         key = loc.key(f0)
         states = [loc.init_state(key, values[j : j + 1]) for j in range(len(ids))]
-        value_gt = loc.encode_values(f0, gt0, loc.others_of(gt0)) if consistency else None
+        value_gt = loc.encode_values(f0, gt0) if consistency else None
         prev = gt0
         for t in range(1, frames.shape[1]):
             ft = frame(t)
