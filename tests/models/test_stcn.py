@@ -69,6 +69,9 @@ def test_multi_object_late_non_contiguous_id_keeps_ids():
         assert set(np.unique(r.labels)) <= {0, 12, 40, 7}
         assert (7 in r.probs) == (i >= 3)
     assert sorted(session.objects) == [7, 12, 40]
+    # keys come from the image only: objects given on one frame share one key tensor
+    first = [session.objects[i].localizer.first.key for i in (12, 40)]
+    assert first[0] is first[1]
 
 
 @pytest.mark.parametrize(

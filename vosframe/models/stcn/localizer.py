@@ -98,6 +98,27 @@ class MemoryState:
         return out + ([self.first_gt_value] if self.first_gt_value is not None else [])
 
 
+def share_keys(memories: Sequence[Sequence[MemoryFrame]]) -> None:
+    """Make equal keys the same tensor across the objects' memories, in place.
+
+    Objects given on the same frame are initialised one by one (the core's contract), so
+    each first-frame entry gets its own copy of the frame's key; once they are one tensor,
+    :meth:`MemoryLocalizer.read` computes the affinity once for all of them (and the
+    duplicate copies are freed). Keys written by ``update`` are shared already.
+    """
+    canonical: list[torch.Tensor] = []
+    for mem in memories:
+        for m in mem:
+            for c in canonical:
+                if m.key is c:
+                    break
+                if m.key.shape == c.shape and torch.equal(m.key, c):
+                    m.key = c
+                    break
+            else:
+                canonical.append(m.key)
+
+
 def affinity(mem_key: torch.Tensor, query_key: torch.Tensor) -> torch.Tensor:
     """STCN's L2 affinity ``(M, Q)``: ``(2 k_m^T k_q - |k_m|^2) / sqrt(C)``.
 
@@ -247,6 +268,7 @@ class MemoryLocalizer(TargetLocalizer):
         top_k = None if self.training else self.top_k
         groups: dict[tuple[int, ...], list[int]] = {}
         memories = [self.memory_of(s, full) for s in states]
+        share_keys(memories)
         for i, mem in enumerate(memories):
             groups.setdefault(tuple(id(m.key) for m in mem), []).append(i)
         readout: list[torch.Tensor | None] = [None] * len(states)
