@@ -80,8 +80,6 @@ class MemoryState:
         last_write: Frame index of the last write (None before the first).
         full: Training only: every frame written (the full memory the unbiased-guidance
             loss compares the bounded memory with); empty at inference.
-        first_gt_value: Training only: the first frame's value encoded from the exact
-            mask when the memory holds one from a perturbed mask (mask-consistency loss).
     """
 
     first: MemoryFrame
@@ -89,13 +87,11 @@ class MemoryState:
     rde: MemoryFrame | None = None
     last_write: int | None = None
     full: list[MemoryFrame] = attrs.Factory(list)
-    first_gt_value: torch.Tensor | None = None
 
     def tensors(self) -> list[torch.Tensor]:
         """Every tensor the state holds (for memory accounting)."""
         entries = [self.first, *self.frames, *self.full] + ([self.rde] if self.rde else [])
-        out = [t for e in entries for t in (e.key, e.value)]
-        return out + ([self.first_gt_value] if self.first_gt_value is not None else [])
+        return [t for e in entries for t in (e.key, e.value)]
 
 
 def share_keys(memories: Sequence[Sequence[MemoryFrame]]) -> None:
