@@ -3,12 +3,13 @@
 Quick start::
 
     import vosframe
-    model = vosframe.build_model("configs/frtm_effnetlite0.py")   # or a dict, or a class
+    model = vosframe.load_model("g-frtm")   # a shipped, trained model (``vosframe models``)
     session = model.new_session()
     for result in session.propagate(frames, masks=first_label_map):
         result.labels   # (H, W) object ids
 
-See the README for the design (stages, state, skip points, plugins, registry).
+See the README for usage and ``docs/design.md`` for the design (stages, state, skip
+points, plugins, registry).
 """
 
 from importlib import import_module
