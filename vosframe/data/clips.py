@@ -126,6 +126,18 @@ def _as_augment(augment: ClipAugment | Mapping[str, Any] | bool) -> ClipAugment:
     return ClipAugment() if augment else ClipAugment.disabled()
 
 
+def sample_rng(seed: int | None, *keys: int) -> np.random.Generator:
+    """The generator of one training sample.
+
+    Seeded datasets draw sample ``keys`` (e.g. epoch and index) from ``(seed, *keys)``, so
+    a sample is the same in every worker and run; unseeded ones follow torch's generator,
+    which the DataLoader seeds per worker.
+    """
+    if seed is not None:
+        return np.random.default_rng([seed, *keys])
+    return np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+
+
 class ClipDataset(Dataset):
     """Training clips sampled from annotated frames of video sequences.
 
@@ -188,9 +200,7 @@ class ClipDataset(Dataset):
         return self.samples_per_epoch or len(self.sequences)
 
     def _rng(self, index: int) -> np.random.Generator:
-        if self.seed is not None:
-            return np.random.default_rng([self.seed, index])
-        return np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+        return sample_rng(self.seed, index)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         if not 0 <= index < len(self):

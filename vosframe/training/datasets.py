@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import Dataset
 
 from vosframe.core.errors import ConfigError, DataError
+from vosframe.data.clips import sample_rng
 from vosframe.training.bank import FeatureBank, davis_source, mirrored, synthetic_source
 
 
@@ -114,10 +115,7 @@ class BankClipDataset(Dataset):
         return self.samples_per_epoch
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        if self.seed is not None:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
-        else:
-            rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+        rng = sample_rng(self.seed, self.epoch, index)
         s, f0, obj = self.candidates[int(rng.integers(len(self.candidates)))]
         seq = self.sequences[s]
         idx = [f0]

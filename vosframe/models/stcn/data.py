@@ -27,11 +27,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from vosframe.core.errors import ConfigError, DataError
-from vosframe.data.clips import ClipDataset, SyntheticClipDataset
+from vosframe.data.clips import ClipDataset, SyntheticClipDataset, sample_rng
 
 
 def _davis(spec: dict[str, Any], common: dict[str, Any]) -> ClipDataset:
@@ -162,10 +161,7 @@ class MemoryClipDataset(Dataset):
         return self.samples_per_epoch
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        if self.seed is not None:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
-        else:
-            rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+        rng = sample_rng(self.seed, self.epoch, index)
         part = self.parts[int(rng.choice(len(self.parts), p=self.weights))]
         if isinstance(part, ClipDataset):
             part.max_skip = self.current_skip()
