@@ -42,7 +42,11 @@ class ScheduledReuse(ModelPlugin):
         self.needs = (Need("feature_cut"), Need("reentry", name=reentry))
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
-        """Alternative path when the object's frame count since its start ends a cycle."""
+        """Alternative path when the object's frame count since its start ends a cycle, or
+        the path the session forces (``frame.options.force``); ``tau`` does not apply."""
+        force = frame.options.force
+        if force is not None:
+            return [force == "alt"] * len(objects)
         return [(frame.index - o.first_frame) % self.period == 0 for o in objects]
 
     def alternative(self, frame: FrameState, objects: Sequence[ObjectState]) -> AltOutput:

@@ -35,6 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from vosframe._version import __version__
 from vosframe.core.errors import DataError, InputError
 from vosframe.core.model import VOSModel
+from vosframe.core.plugin import ModelPlugin
 from vosframe.data.datasets import DavisDataset
 from vosframe.data.masks import is_binary_png, list_masks, read_label_png, write_mask
 from vosframe.metrics.evaluate import evaluate_folders, list_sequences, resolve_annotation_root
@@ -49,10 +50,11 @@ __all__ = ["DEFAULT_TAUS", "PROTOCOL", "count_path_flops", "frame_class", "gate_
 __all__ += ["open_davis", "run_bench", "write_bench"]
 
 
-def gate_of(model: VOSModel) -> Any | None:
-    """The model's reuse gate: its path-deciding plugin if that has a ``tau``, else None."""
+def gate_of(model: VOSModel) -> ModelPlugin | None:
+    """The model's reuse gate: its path-deciding plugin if that decides by a threshold
+    ``tau`` (:attr:`~vosframe.core.plugin.ModelPlugin.has_threshold`), else None."""
     plugin = model.path_plugin
-    return plugin if plugin is not None and hasattr(plugin, "tau") else None
+    return plugin if plugin is not None and plugin.has_threshold else None
 
 
 def frame_class(paths: Sequence[str]) -> str:
@@ -111,23 +113,25 @@ def count_path_flops(
 ) -> dict[str, float | None]:
     """GFLOPs of the first frame and of a full and an alternative frame, all objects together.
 
-    A gate with ``tau < 1`` and a ``force`` attribute is measured with the gate's own
-    ``path_flops`` (both paths forced on the first frame). Otherwise the first frames are
+    A gate (:func:`gate_of`) at the session's ``tau < 1`` is measured with ``path_flops``
+    (both paths forced on the first frame, a session option). Otherwise the first frames are
     run in a fresh session under ``FlopCounterMode`` and each path's count is the median
     over the frames that took it (``alt`` is None when no frame did).
 
     Args:
-        model: The model (its current plugin settings are used).
+        model: The model.
         frames: The sequence's frames (at least the first; more for the counted run).
         masks: The first frame's label map.
-        **session_options: Session options (``precision`` defaults to ``fp32``).
+        **session_options: Session options (``precision`` defaults to ``fp32``; ``tau``
+            defaults to the gate's).
 
     Returns:
         ``{"init": ..., "full": ..., "alt": ...}`` in GFLOPs.
     """
     session_options.setdefault("precision", "fp32")
     gate = gate_of(model)
-    if gate is not None and gate.tau < 1.0 and hasattr(gate, "force"):
+    tau = session_options.get("tau")
+    if gate is not None and (tau if tau is not None else gate.default_options().tau) < 1.0:
         from vosframe.plugins.reuse_gate.accounting import path_flops
 
         out = path_flops(model, frames[0], masks, **session_options)
@@ -322,9 +326,9 @@ def run_bench(
     """Sweep the gate threshold τ over a DAVIS-layout folder: J&F, FPS, reuse, FLOPs.
 
     Args:
-        model: The model; with a reuse gate (a path plugin with ``tau``) τ is swept, without
-            one it runs once (τ=1 for a plain model, as configured for another path plugin).
-            The gate's τ is restored afterwards.
+        model: The model; with a reuse gate (:func:`gate_of`) τ is swept by sessions with
+            different ``tau`` (the model is not changed), without one it runs once (τ=1 for
+            a plain model, as configured for another path plugin).
         data: DAVIS-layout folder (``JPEGImages/``, ``Annotations/``, optional ``480p/``);
             the year (2016 binary masks or 2017 indexed) is detected from the masks.
         sequences: Sequence names (default: all).
@@ -351,7 +355,6 @@ def run_bench(
     dataset = open_davis(data, sequences)
     tau_list, notes = _resolve_taus(model, taus)
     gate = gate_of(model)
-    old_tau = gate.tau if gate is not None else None
     options: dict[str, Any] = {"precision": precision, "max_internal_size": max_internal_size}
     if save_predictions and out_dir is None:
         raise InputError("save_predictions needs out_dir")
@@ -365,16 +368,21 @@ def run_bench(
             first = dataset.sequences[0]
             warm = [first.read_frame(i) for i in range(min(warmup_frames, len(first)))]
             for tau in tau_list if warm else ():
-                _set_tau(gate, tau)
-                _run_sequence(model, warm, [], first.given_masks(), options, None, None)
+                opts = _with_tau(gate, options, tau)
+                _run_sequence(model, warm, [], first.given_masks(), opts, None, None)
             for si, seq in enumerate(dataset.sequences):
                 frames, given = list(seq.frames()), seq.given_masks()
                 order = tau_list[si % len(tau_list) :] + tau_list[: si % len(tau_list)]
-                for tau in order:
-                    _set_tau(gate, tau)
+                for tau in order:  # one session per tau: the shared model is not changed
                     folder = pred_root / _tau_key(tau) / seq.name
                     runs[_tau_key(tau)][seq.name] = _run_sequence(
-                        model, frames, seq.frame_names, given, options, folder, progress
+                        model,
+                        frames,
+                        seq.frame_names,
+                        given,
+                        _with_tau(gate, options, tau),
+                        folder,
+                        progress,
                     )
                 if flops:
                     cost[seq.name] = _count_flops(
@@ -390,7 +398,6 @@ def run_bench(
             report_runs.append(_summarise(tau, runs[key], seq_cost, scores))
             notes += [n for n in scores.notes if n not in notes]
     finally:
-        _set_tau(gate, old_tau)
         if tmp is not None:
             tmp.cleanup()
     _relative(report_runs)
@@ -435,9 +442,10 @@ PROTOCOL: dict[str, str] = {
 """How each reported figure is defined (copied into every report)."""
 
 
-def _set_tau(gate: Any | None, tau: float | None) -> None:
-    if gate is not None and tau is not None:
-        gate.tau = tau
+def _with_tau(gate: Any | None, options: dict[str, Any], tau: float | None) -> dict[str, Any]:
+    """Session options for a run at ``tau`` (a session option: the shared model is not
+    changed); as they are without a gate (a plain model's τ=1 is the model itself)."""
+    return options if gate is None or tau is None else {**options, "tau": tau}
 
 
 def _flop_mode(gate: Any | None, tau: float | None) -> str:
@@ -445,7 +453,7 @@ def _flop_mode(gate: Any | None, tau: float | None) -> str:
     τ < 1) or the τ itself (a gate counted on real frames depends on it)."""
     if gate is None or tau is None or tau >= 1.0:
         return "base"
-    return "gated" if hasattr(gate, "force") else _tau_key(tau)
+    return "gated"
 
 
 def _count_flops(
@@ -465,8 +473,7 @@ def _count_flops(
     for tau in tau_list:
         mode = _flop_mode(gate, tau)
         if (*shape, mode) not in cache:
-            _set_tau(gate, tau)
-            opts = {**options, "precision": "fp32"}
+            opts = {**_with_tau(gate, options, tau), "precision": "fp32"}
             cache[(*shape, mode)] = count_path_flops(model, frames, first, **opts)
         out[mode] = cache[(*shape, mode)]
     return out

@@ -23,6 +23,7 @@ from typing import Any
 
 from vosframe.core.errors import InputError
 from vosframe.core.model import VOSModel
+from vosframe.core.state import DecisionOptions
 from vosframe.data.overlay import write_overlay_video
 from vosframe.data.synthetic import SyntheticClip, default_clip
 from vosframe.metrics.evaluate import evaluate_sequence
@@ -42,16 +43,16 @@ __all__ = ["DEFAULT_MODEL", "run_demo"]
 
 
 def _gate(model: VOSModel, tau: float | None) -> Any | None:
+    """The model's reuse gate (a decider with a threshold), checking ``tau`` before work."""
     plugin = model.path_plugin
-    gate = plugin if plugin is not None and hasattr(plugin, "tau") else None
+    gate = plugin if plugin is not None and plugin.has_threshold else None
     if tau is not None:
         if gate is None:
             raise InputError(
                 f"tau needs a model with a reuse gate; this {type(model).__name__} has "
                 f"{type(plugin).__name__ if plugin else 'no path plugin'} (use g-frtm)"
             )
-        if not 0.0 <= float(tau) <= 1.0:
-            raise InputError(f"tau must be in [0, 1], got {tau}")
+        DecisionOptions(tau=tau)  # raises InputError for a bad value
     return gate
 
 
@@ -114,25 +115,18 @@ def run_demo(
 
         model = load_model(model_name)
     gate = _gate(model, tau)
-    old_tau = gate.tau if gate is not None else None
     clip = default_clip() if clip is None else clip
-    try:
-        if gate is not None and tau is not None:
-            gate.tau = float(tau)
-        run = _segment(model, gate, clip, precision)
-        used_tau = gate.tau if gate is not None else None
-    finally:
-        if gate is not None:
-            gate.tau = old_tau
+    run = _segment(model, clip, precision, tau)
+    used_tau = run["tau"] if gate is not None else None
     with staged_output_dir(out) as tmp:
         report = _report(run, clip, tmp, out, label, used_tau, precision, video_fps)
     return report
 
 
 def _segment(
-    model: VOSModel, gate: Any | None, clip: SyntheticClip, precision: str
+    model: VOSModel, clip: SyntheticClip, precision: str, tau: float | None
 ) -> dict[str, Any]:
-    session = model.new_session(precision=precision)
+    session = model.new_session(precision=precision, tau=tau)
     labels, ms = [], []
     paths: dict[int, list[str]] = {}
     p_reuse: dict[int, list[float]] = {}
@@ -141,14 +135,19 @@ def _segment(
         ms.append(result.ms)
         for obj_id, rec in result.paths.items():
             paths.setdefault(obj_id, [""] * t).append(rec.path)
-            state = session.objects[obj_id].plugins.get(gate.key) if gate is not None else None
-            p = getattr(state, "p_reuse", math.nan) if rec.path != "init" else math.nan
+            p = math.nan if rec.confidence is None else rec.confidence
             p_reuse.setdefault(obj_id, [math.nan] * t).append(float(p))
         for obj_id in paths:  # objects not reported on this frame
             if len(paths[obj_id]) <= t:
                 paths[obj_id].append("")
                 p_reuse[obj_id].append(math.nan)
-    return {"labels": labels, "ms": ms, "paths": paths, "p_reuse": p_reuse}
+    return {
+        "labels": labels,
+        "ms": ms,
+        "paths": paths,
+        "p_reuse": p_reuse,
+        "tau": session.options.tau,
+    }
 
 
 def _report(

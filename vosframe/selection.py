@@ -183,14 +183,11 @@ def _apply(model: VOSModel, variant: Variant) -> tuple[dict[str, Any], list[tupl
     options: dict[str, Any] = {}
     restore: list[tuple] = []
     for key, value in variant.settings.items():
-        if key in SESSION_KEYS:
+        if key in SESSION_KEYS or key == "tau":  # tau: a session option of the gate
             options[key] = value
             continue
-        if key == "tau":
-            target, attr = gate_of(model), "tau"
-        else:
-            cls, _, attr = key.partition(".")
-            target = _plugin(model, cls)
+        cls, _, attr = key.partition(".")
+        target = _plugin(model, cls)
         restore.append((target, attr, getattr(target, attr)))
         setattr(target, attr, value)
     return options, restore

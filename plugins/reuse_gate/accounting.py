@@ -1,4 +1,4 @@
-"""FLOPs per path of a model with a path-deciding plugin (issue 5, item 5).
+"""FLOPs per path of a model with a path-deciding plugin.
 
 :func:`path_flops` runs one frame three times in a fresh session, forced to each path,
 under :class:`torch.utils.flop_counter.FlopCounterMode`: the first-frame initialisation,
@@ -34,40 +34,41 @@ def path_flops(
 ) -> dict[str, float]:
     """GFLOPs of one frame on each path, for all objects of ``masks`` together.
 
-    Uses a fresh session (the caller's sessions are untouched) and the path plugin's
-    ``force`` attribute, restored afterwards, as is the model's train/eval mode.
+    Uses a fresh session with a forced path (``force``, a session option: the caller's
+    sessions and the shared model are untouched); the model's train/eval mode is restored.
 
     Args:
-        model: A model whose path-deciding plugin has a ``force`` attribute (ReuseGate).
+        model: A model with a path-deciding plugin that follows ``force`` (ReuseGate,
+            ScheduledReuse).
         frame: An RGB frame (``(H, W, 3)`` uint8 array or ``(3, H, W)`` tensor).
         masks: The objects' masks on that frame (label map or ``{id: mask}``).
-        **session_options: Passed to ``model.new_session`` (default ``precision="fp32"``).
+        **session_options: Passed to ``model.new_session`` (default ``precision="fp32"``;
+            ``force`` is set here).
 
     Returns:
         ``{"init": ..., "full": ..., "alt": ..., "saved": 1 - alt / full}`` (GFLOPs;
         ``saved`` is the fraction a frame saves on the alternative path).
 
     Raises:
-        ConfigError: The model has no path plugin with a ``force`` attribute.
+        ConfigError: The model has no path-deciding plugin.
     """
     plugin = model.path_plugin
-    if plugin is None or not hasattr(plugin, "force"):
+    if plugin is None:
         raise ConfigError(
-            "path_flops needs a path-deciding plugin with a 'force' attribute (e.g. "
-            f"ReuseGate); {type(model).__name__} has {type(plugin).__name__ if plugin else None}"
+            "path_flops needs a model with a path-deciding plugin (e.g. ReuseGate); this "
+            f"{type(model).__name__} has none. Fix: use a gated model (g-frtm, g-ttvos)."
         )
     session_options.setdefault("precision", "fp32")
-    was_training, old_force = model.training, plugin.force
+    session_options["force"] = "alt"  # first-frame caches for the alternative path
+    was_training = model.training
     try:
-        plugin.force = "alt"  # read by the engine at session creation: first-frame caches
         session = model.new_session(**session_options)
         out = {"init": _counted(session, frame, masks)}
-        plugin.force = "full"
+        session.update_config(force="full")
         out["full"] = _counted(session, frame)
-        plugin.force = "alt"
+        session.update_config(force="alt")
         out["alt"] = _counted(session, frame)
     finally:
-        plugin.force = old_force
         model.train(was_training)
     out["saved"] = 1.0 - out["alt"] / out["full"] if out["full"] else 0.0
     return out

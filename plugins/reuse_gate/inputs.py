@@ -96,19 +96,17 @@ class GateInputs:
     copy_motion: bool
     moved_cues: bool
     moved_pixel_cue: Any
-    tau: float
 
     @property
     def tracks_mask(self) -> bool:
         """True if each object's computed masks are followed (``history_cue``, ``drift_budget``)."""
         return self.history_cue or self.drift_budget is not None
 
-    def reuse_capped(self, state: GateObjectState) -> bool:
+    def reuse_capped(self, state: GateObjectState, tau: float) -> bool:
         """True if the object must be computed on this frame whatever the gate says
-        (:func:`copy_capped` with the gate's ``tau``, ``max_reuse_run`` and ``drift_budget``)."""
-        return copy_capped(
-            state.run, state.mask_rate, self.tau, self.max_reuse_run, self.drift_budget
-        )
+        (:func:`copy_capped` with the session's ``tau`` and the gate's ``max_reuse_run``
+        and ``drift_budget``)."""
+        return copy_capped(state.run, state.mask_rate, tau, self.max_reuse_run, self.drift_budget)
 
     @property
     def cue_channels(self) -> int:

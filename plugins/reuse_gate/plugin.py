@@ -70,7 +70,7 @@ import torch
 from vosframe.core.errors import ConfigError, SkipPointError
 from vosframe.core.plugin import AltOutput, ModelPlugin
 from vosframe.core.skip_points import Need, SkipPoint
-from vosframe.core.state import FrameState, ObjectState, Path
+from vosframe.core.state import DecisionOptions, FrameState, ObjectState, Path
 
 from . import training
 from .inputs import TRANSLATES, GateInputs, coarse_mask
@@ -92,7 +92,6 @@ if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
 
 Variant = Literal["reuse", "copy", "fusion", "reuse_mask"]
-Force = Literal["full", "alt"]
 GateTarget = Literal["paper", "alt_quality"]
 
 
@@ -170,13 +169,16 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
             learn and ``tau >= 1`` stays exactly the base model it was trained on.
 
     Attributes:
-        force: ``"full"`` or ``"alt"`` to force every object's path (accounting, ablations;
-            the gate still runs, and ``"alt"`` still requires the caches); None to let the
-            gate decide. The engine reads :attr:`needs_init_outputs` once, when a session is
-            created: create it with ``force="alt"`` (or ``tau < 1``) to get the caches.
+        default_tau: The configured ``tau``: the default of a new session
+            (:meth:`default_options`). A session's own ``tau`` and ``force``
+            (:class:`~vosframe.core.state.DecisionOptions`, ``frame.options``) decide each
+            frame: ``force="full"``/``"alt"`` forces every object's path (accounting,
+            ablations; the gate still runs, and ``"alt"`` still needs the first-frame
+            caches, which objects get when they start while the gate runs).
     """
 
     decides_path = True
+    has_threshold = True
     trains = True
 
     def __init__(
@@ -267,7 +269,7 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         if moved_cues and not (copy_motion and pixel_cue):
             raise ConfigError("ReuseGate.moved_cues needs copy_motion=True and pixel_cue=True")
         self.moved_cues = bool(moved_cues)
-        self.tau, self.tau2, self.variant = float(tau), float(tau2), variant
+        self.default_tau, self.tau2, self.variant = float(tau), float(tau2), variant
         if int(merge_kernel) < 1 or int(merge_kernel) % 2 == 0:
             raise ConfigError(f"ReuseGate.merge_kernel must be odd and >= 1, got {merge_kernel}")
         self.width, self.translator_mid, self.mask_width = width, translator_mid, mask_width
@@ -280,24 +282,40 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
             Need("reentry", name=reentry),
             Need("previous", name=previous),
         )
-        self.force: Force | None = None
         self._owner: list[VOSModel] = []  # a list, so the model is not a submodule
 
     # ------------------------------------------------------------------ configuration
-    @property
-    def can_reuse(self) -> bool:
-        """True if some object may take the alternative path."""
-        return self.force == "alt" or (self.force is None and self.tau < 1.0)
+    needs_init_outputs = True  # when features are reused: init_outputs_needed
 
-    @property
-    def runs(self) -> bool:
+    def default_options(self) -> DecisionOptions:
+        """A new session's options: the configured ``tau``, no forced path."""
+        return DecisionOptions(tau=self.default_tau)
+
+    @staticmethod
+    def can_reuse(options: DecisionOptions) -> bool:
+        """True if some object may take the alternative path under ``options``."""
+        return options.force == "alt" or (options.force is None and options.tau < 1.0)
+
+    @staticmethod
+    def runs(options: DecisionOptions) -> bool:
         """True if the gate runs on tracked frames (``tau < 1``, or a forced path)."""
-        return self.force is not None or self.tau < 1.0
+        return options.force is not None or options.tau < 1.0
 
-    @property  # type: ignore[override]
-    def needs_init_outputs(self) -> bool:
+    def init_outputs_needed(self, options: DecisionOptions) -> bool:
         """Full-path outputs on first frames: only if features are reused at all."""
-        return self.can_reuse and self.variant in TRANSLATES
+        return self.can_reuse(options) and self.variant in TRANSLATES
+
+    def clear_confidence(self, objects: Sequence[ObjectState]) -> None:
+        """Forget ``p_reuse`` from earlier frames (the gate sets it again where it runs)."""
+        for o in objects:
+            st = self._state(o)
+            if st is not None:
+                st.p_reuse = math.nan
+
+    def confidence(self, obj: ObjectState) -> float | None:
+        """``p_reuse`` of the gate (or the pre-gate) on this frame; None where it did not run."""
+        st = self._state(obj)
+        return st.p_reuse if st is not None and math.isfinite(st.p_reuse) else None
 
     @property
     def model(self) -> VOSModel:
@@ -372,13 +390,15 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
 
         Objects that must be computed anyway (:meth:`reuse_capped`) skip it (``p_reuse`` NaN).
         """
+        options = frame.options
         decision = [False] * len(objects)
-        if not self.runs:  # the gate is off: exactly the base model
+        self.clear_confidence(objects)
+        if not self.runs(options):  # the gate is off: exactly the base model
             return decision
         idx = []
         for i, o in enumerate(objects):
             st = self._state(o)
-            if self.force is None and st is not None and self.reuse_capped(st):
+            if options.force is None and st is not None and self.reuse_capped(st, options.tau):
                 st.p_reuse, st.copy, st.delta = math.nan, False, None
             elif self._ready(o):
                 idx.append(i)
@@ -413,7 +433,7 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         need_delta = []
         for k, (i, st) in enumerate(zip(idx, states)):
             st.p_reuse = p[k]
-            decision[i] = self.force == "alt" or (self.force is None and p[k] > self.tau)
+            decision[i] = options.force == "alt" or (options.force is None and p[k] > options.tau)
             st.copy = self.variant == "copy" or (self.variant == "fusion" and p[k] > self.tau2)
             st.delta = None
             if decision[i] and not st.copy:
@@ -468,7 +488,7 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         instead of refreshed (pooling them costs ~1 ms a frame): an object becomes ready
         again after its first full frame with the gate on.
         """
-        full = "full" in paths and self.runs
+        full = "full" in paths and self.runs(frame.options)
         cut = self.frame_cut(frame) if full and self.motion_cue else None
         image = self.frame_image(frame) if full and (self.pixel_cue or self.copy_motion) else None
         for obj, path in zip(objects, paths):
@@ -493,7 +513,7 @@ class ReuseGate(GateInputs, MotionCopy, PreGating, training.GateTraining, ModelP
         r = self.points.get("reentry")
         cues = [c for c in ("motion", "object", "pixel", "history") if getattr(self, f"{c}_cue")]
         return (
-            f"tau={self.tau}, variant={self.variant!r}, reentry={r.name if r else None!r}, "
+            f"tau={self.default_tau}, variant={self.variant!r}, reentry={r.name if r else None!r}, "
             f"m1={self.m1}, m2={self.m2}, margin_epochs={self.margin_epochs}, "
             f"gate_target={self.gate_target!r}, cues={cues}"
         )

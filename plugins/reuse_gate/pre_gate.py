@@ -103,24 +103,23 @@ class PreGating:
     pre: PreGate
     history_cue: bool
     max_reuse_run: int | None
-    tau: float
-    force: str | None
     key: str
 
-    @property
-    def pre_tau(self) -> float:
+    def pre_tau(self, tau: float) -> float:
         """The pre-gate's threshold: ``tau + pre_margin * (1 - tau)`` (1 when ``tau`` is)."""
-        return self.tau + self.pre_margin * (1.0 - self.tau)
+        return tau + self.pre_margin * (1.0 - tau)
 
     def predecide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
         """Copy objects the pre-gate is sure about (``p > pre_tau``) before any feature runs."""
+        options = frame.options
         decision = [False] * len(objects)
-        if not self.pre_gate or not self.runs or self.force is not None:  # type: ignore[attr-defined]
+        self.clear_confidence(objects)  # type: ignore[attr-defined]
+        if not self.pre_gate or not self.runs(options) or options.force is not None:  # type: ignore[attr-defined]
             return decision
         idx = []
         for i, o in enumerate(objects):
             st = o.plugins.get(self.key)
-            if st is None or self.reuse_capped(st):  # type: ignore[attr-defined]
+            if st is None or self.reuse_capped(st, options.tau):  # type: ignore[attr-defined]
                 continue
             if self._ready(o):  # type: ignore[attr-defined]
                 idx.append(i)
@@ -140,7 +139,7 @@ class PreGating:
         )
         p = self.pre(x).tolist()
         for k, (i, st) in enumerate(zip(idx, states)):
-            if p[k] > self.pre_tau:
+            if p[k] > self.pre_tau(options.tau):
                 decision[i] = True
                 st.p_reuse, st.copy, st.delta = p[k], True, None
         return decision

@@ -176,33 +176,29 @@ def record_sequence(
             "truth of every frame (e.g. DAVIS train)"
         )
     cut = gate.points["feature_cut"].stride
-    tau, force = gate.tau, gate.force
-    gate.tau, gate.force = 1.0, None  # exactly the base model
-    try:
-        session = model.new_session(**session_options)
-        feats, images, gts, probs, scores = [], [], {}, {}, {}
-        starts: dict[int, int] = {}
-        given = {i: _rescale(m, short_side, nearest=True) for i, m in seq.given_masks().items()}
-        for i in kept:
-            frame = _rescale(seq.read_frame(i), short_side)
-            labels = _rescale(seq.read_mask(i), short_side, nearest=True)
-            session.step(frame, given.get(i))
-            seen = session.last_frame  # what the model computed on this frame
-            assert seen is not None
-            size = tuple(seen.image.shape[-2:])
-            feats.append(seen.features[cut].detach().cpu().contiguous())
-            images.append(pool_image(seen.image).cpu().half())
-            ids = session.object_ids
-            gt = _label_masks(labels, ids, size)
-            for k, obj_id in enumerate(ids):
-                o = session.objects[obj_id]
-                starts.setdefault(obj_id, len(feats) - 1)
-                gts.setdefault(obj_id, []).append(gt[k : k + 1])
-                probs.setdefault(obj_id, []).append(o.last_prob.detach().cpu().half())
-                if o.last_score is not None:
-                    scores.setdefault(obj_id, []).append(o.last_score.detach().float().cpu().half())
-    finally:
-        gate.tau, gate.force = tau, force
+    # tau 1, nothing forced: exactly the base model
+    session = model.new_session(**{**session_options, "tau": 1.0, "force": None})
+    feats, images, gts, probs, scores = [], [], {}, {}, {}
+    starts: dict[int, int] = {}
+    given = {i: _rescale(m, short_side, nearest=True) for i, m in seq.given_masks().items()}
+    for i in kept:
+        frame = _rescale(seq.read_frame(i), short_side)
+        labels = _rescale(seq.read_mask(i), short_side, nearest=True)
+        session.step(frame, given.get(i))
+        seen = session.last_frame  # what the model computed on this frame
+        assert seen is not None
+        size = tuple(seen.image.shape[-2:])
+        feats.append(seen.features[cut].detach().cpu().contiguous())
+        images.append(pool_image(seen.image).cpu().half())
+        ids = session.object_ids
+        gt = _label_masks(labels, ids, size)
+        for k, obj_id in enumerate(ids):
+            o = session.objects[obj_id]
+            starts.setdefault(obj_id, len(feats) - 1)
+            gts.setdefault(obj_id, []).append(gt[k : k + 1])
+            probs.setdefault(obj_id, []).append(o.last_prob.detach().cpu().half())
+            if o.last_score is not None:
+                scores.setdefault(obj_id, []).append(o.last_score.detach().float().cpu().half())
     objects = {
         obj_id: ObjectTrace(
             starts[obj_id],

@@ -108,7 +108,7 @@ def test_sweep_report_plot_and_base_equals_plain_run(davis, tmp_path):
     costs = report["path_gflops"]["alpha"]
     assert costs["gated"]["alt"] < costs["gated"]["full"]
     assert gated["flops_saved"] == pytest.approx(1 - gated["gflops_total"] / base["gflops_total"])
-    assert model.path_plugin.tau == 0.7  # restored
+    assert model.path_plugin.default_options().tau == 0.7  # the model is unchanged
 
     # tau = 1 is exactly the base model: same J&F as a plain run of the same weights
     plain = vosframe.build_model(
@@ -176,7 +176,7 @@ def test_library_errors(davis, tmp_path):
         run_bench(model, davis, taus=[1.5])
     with pytest.raises(vosframe.InputError, match="not in"):
         run_bench(model, davis, sequences=["nope"])
-    assert model.path_plugin.tau == 0.7
+    assert model.path_plugin.default_options().tau == 0.7
 
 
 def test_frame_class():

@@ -81,7 +81,7 @@ def test_demo_writes_video_timeline_and_reports(clip, tmp_path):
     assert result["reuse_rate"] == 1.0
     assert set(result["reuse_by_motion"]) == {"normal", "static", "jump"}
     assert result["paths"]["1"] == "I" + "A" * (len(MIXED) - 1)
-    assert model.path_plugin.tau == 0.7  # restored
+    assert model.path_plugin.default_options().tau == 0.7  # the model is unchanged
 
     video = cv2.VideoCapture(result["video"])
     assert video.isOpened() and int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == len(MIXED)

@@ -31,15 +31,14 @@ def _state(rate: float | None, run: int) -> GateObjectState:
 def test_a_copy_fits_the_budget_while_rate_times_age_stays_within_it():
     _, gate = _toy(tau=0.5, drift_budget=0.5, max_reuse_run=5)  # budget 0.5 * (1 - 0.5)
     # a copy at run r has age r + 1: drift 0.1, 0.2 fit; 0.3 does not
-    assert [gate.reuse_capped(_state(0.1, r)) for r in range(3)] == [False, False, True]
+    assert [gate.reuse_capped(_state(0.1, r), 0.5) for r in range(3)] == [False, False, True]
     # the budget follows tau: 0.5 * (1 - 0.3) = 0.35 lets the third copy through
     assert not copy_capped(2, 0.1, 0.3, 5, 0.5)
-    gate.tau = 0.3
-    assert not gate.reuse_capped(_state(0.1, 2)) and gate.reuse_capped(_state(0.1, 3))
-    assert not gate.reuse_capped(_state(None, 4))  # rate unknown: only the run cap applies
-    assert gate.reuse_capped(_state(None, 5)) and gate.reuse_capped(_state(0.0, 5))
+    assert not gate.reuse_capped(_state(0.1, 2), 0.3) and gate.reuse_capped(_state(0.1, 3), 0.3)
+    assert not gate.reuse_capped(_state(None, 4), 0.3)  # rate unknown: only the run cap applies
+    assert gate.reuse_capped(_state(None, 5), 0.3) and gate.reuse_capped(_state(0.0, 5), 0.3)
     _, off = _toy(max_reuse_run=None)
-    assert not off.tracks_mask and not off.reuse_capped(_state(math.inf, 100))
+    assert not off.tracks_mask and not off.reuse_capped(_state(math.inf, 100), 0.7)
 
 
 def test_the_budget_is_validated():

@@ -56,9 +56,9 @@ def test_the_copy_path_matches_aggregating_the_copied_masks():
     model, gate = _toy(tau=0.0)
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)
-    gate.force = "full"
+    session.update_config(force="full")
     computed = session.step(frames[1])  # a full frame: the model's own masks
-    gate.force = None
+    session.update_config(force=None)
     copied = session.step(frames[2])
     assert {r.path for r in copied.paths.values()} == {"alt"}
     np.testing.assert_array_equal(copied.labels, computed.labels)
@@ -252,7 +252,7 @@ def test_an_off_gate_keeps_no_cue_caches_and_recovers_when_turned_on():
     session.step(frames[1])
     st = session.objects[3].plugins[gate.key]
     assert st.feature is None and st.image is None  # nothing pooled while off
-    gate.tau = 0.0
+    session.update_config(tau=0.0)
     assert {r.path for r in session.step(frames[2]).paths.values()} == {"full"}  # not ready
     assert st.feature is not None and st.image is not None
     assert {r.path for r in session.step(frames[3]).paths.values()} == {"alt"}
@@ -275,14 +275,10 @@ def test_traces_with_a_frame_step_see_the_subsampled_video(toy_traces):
     assert every2.features.shape[0] == 3 and every2.objects[3].gt.shape[0] == 3
     # the ground truth of frames 0, 2, 4 (the squares move 2 px per frame)
     assert torch.equal(every2.objects[3].gt, traces[0].objects[3].gt[::2])
-    gate, tau = model.path_plugin, model.path_plugin.tau
-    gate.tau = 1.0  # as recorded: the base model (the gate may be trained by now)
-    try:
-        session = model.new_session(precision="fp32")  # the model ran on frames 0, 2, 4 only
-        frames = [seq.read_frame(i) for i in (0, 2, 4)]
-        results = list(session.propagate(frames, masks=seq.read_mask(0)))
-    finally:
-        gate.tau = tau
+    # as recorded: the base model (the gate may be trained by now), on frames 0, 2, 4 only
+    session = model.new_session(precision="fp32", tau=1.0)
+    frames = [seq.read_frame(i) for i in (0, 2, 4)]
+    results = list(session.propagate(frames, masks=seq.read_mask(0)))
     assert torch.allclose(every2.objects[3].prob[2, 0].float(), results[2].probs[3], atol=1e-3)
     with pytest.raises(ConfigError, match="frame_step must be >= 1"):
         gate_traces.record_sequence(model, seq, frame_step=0)
@@ -333,10 +329,10 @@ def test_history_cue_is_the_mask_change_rate_between_computed_frames():
     assert paths == ["alt", "alt", "full"]  # max_reuse_run = 2
     # computed on frames 1 and 4: the change over 3 frames, per frame
     assert st.mask_index == 4 and st.mask_rate != first_rate
-    gate.tau = 1.0  # off: the cache is dropped, and rebuilt after the gate is back on
+    session.update_config(tau=1.0)  # off: the cache is dropped, rebuilt when the gate is on
     session.step(frames[5])
     assert st.mask is None and st.mask_rate is None
-    gate.tau = 0.0
+    session.update_config(tau=0.0)
     assert session.step(frames[6]).paths[3].path == "full"
     assert session.step(frames[7]).paths[3].path == "full" and st.mask_rate is not None
     with pytest.raises(ConfigError, match="history_cue=True\\) is trained on inference traces"):
@@ -506,9 +502,7 @@ def test_pre_gate_trains_on_traces_and_joins_the_closed_loop(toy_traces):
 
 def test_pre_margin_makes_the_pre_gate_stricter_than_the_gate():
     gate = ReuseGate(**{**COPY, "pixel_cue": True, "pre_gate": True, "pre_margin": 0.5})
-    gate.tau = 0.7
-    assert gate.pre_tau == pytest.approx(0.85)
-    gate.tau = 1.0
-    assert gate.pre_tau == 1.0  # off stays off
+    assert gate.pre_tau(0.7) == pytest.approx(0.85)
+    assert gate.pre_tau(1.0) == 1.0  # off stays off
     with pytest.raises(ConfigError, match="pre_margin must be in"):
         ReuseGate(**{**COPY, "pixel_cue": True, "pre_gate": True, "pre_margin": 1.5})

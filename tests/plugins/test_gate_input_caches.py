@@ -62,18 +62,18 @@ def test_object_masks_are_cached_while_the_output_is_the_same_tensor():
     model, gate = _cascade()
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)
-    gate.force = "full"
+    session.update_config(force="full")
     session.step(frames[1])
     obj = session.objects[3]
     grid = (5, 7)
     first = gate.object_mask(obj, grid)
     torch.testing.assert_close(first, downsample_mask(obj.last_prob.float(), grid))
     assert gate.object_mask(obj, grid) is first  # computed once
-    gate.force = "alt"  # every object copies: the output is unchanged
+    session.update_config(force="alt")  # every object copies: the output is unchanged
     prob = obj.last_prob
     session.step(frames[2])
     assert obj.last_prob is prob and gate.object_mask(obj, grid) is first
-    gate.force = "full"  # a computed frame: a new output, new masks
+    session.update_config(force="full")  # a computed frame: a new output, new masks
     session.step(frames[3])
     assert obj.last_prob is not prob
     again = gate.object_mask(obj, grid)

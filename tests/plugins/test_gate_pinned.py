@@ -46,7 +46,7 @@ def run_pinned(name: str, root: Path) -> tuple[str, str]:
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        session = load_model(name).new_session(precision="fp32")
+        session = load_model(name).new_session(precision="fp32", tau=TAU)
         labels, paths = [], ""
         for t, image in enumerate(images):
             result = session.step(image, mask if t == 0 else None)

@@ -206,16 +206,16 @@ def test_tau_zero_on_frtm_skips_the_stride_16_backbone_level():
 def test_caches_follow_computed_frames_only():
     model, gate = _toy(ToyOnline, tau=0.5)
     frames, label0 = toy_clip(4)
-    gate.force = "alt"  # before the session: first-frame outputs are cached
-    session = model.new_session(precision="fp32")
+    # forced to the alternative path from the start: first-frame outputs are cached
+    session = model.new_session(precision="fp32", force="alt")
     session.step(frames[0], label0)
-    gate.force = "full"
+    session.update_config(force="full")
     session.step(frames[1])
     obj = session.objects[3]
     st = obj.plugins[KEY]
     assert st.score is obj.last_score
     refined = obj.refined["R_t@16"]
-    gate.force = "alt"
+    session.update_config(force="alt")
     session.step(frames[2])
     assert st.score is obj.last_score and obj.refined["R_t@16"] is refined
     assert session.step(frames[3]).paths[3].path == "alt"
@@ -491,6 +491,6 @@ def test_path_flops_on_frtm():
     flops = path_flops(model, frames[0], label0)
     assert 0 < flops["alt"] < flops["full"] < flops["init"]
     assert flops["saved"] == pytest.approx(1 - flops["alt"] / flops["full"])
-    assert model.path_plugin.force is None
-    with pytest.raises(vosframe.ConfigError, match="force"):
+    assert model.path_plugin.default_options().force is None  # the model is unchanged
+    with pytest.raises(vosframe.ConfigError, match="path-deciding plugin"):
         path_flops(ToyOnline(), frames[0], label0)

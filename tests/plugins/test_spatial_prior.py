@@ -80,14 +80,14 @@ def test_filter_probs_skips_objects_that_keep_their_mask():
     frames, label0 = toy_clip(4)
     torch.manual_seed(0)
     model = ToyOnline()
-    gate = model.attach_plugin(ReuseGate(variant="copy", motion_cue=True, gate_norm=False))
+    model.attach_plugin(ReuseGate(variant="copy", motion_cue=True, gate_norm=False))
     rec = model.attach_plugin(_Recorder())
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)
-    gate.force = "alt"
+    session.update_config(force="alt")
     session.step(frames[1])
     assert rec.calls == []
-    gate.force = "full"
+    session.update_config(force="full")
     session.step(frames[2])
     assert rec.calls[-1][0] == [3, 7]
 

@@ -152,18 +152,19 @@ def load_cli_model(args: argparse.Namespace, default: str | None = None) -> tupl
         raise CheckpointError(_checkpoint_message(exc, args.checkpoint)) from None
 
 
-def set_tau(model: VOSModel, tau: float | None) -> None:
-    """Set the reuse gate's threshold for this run.
+def tau_options(model: VOSModel, tau: float | None) -> dict[str, float]:
+    """Session options for ``--tau`` (empty without it): a session option, so the shared
+    model is not changed.
 
     Raises:
         InputError: ``tau`` given for a model without a reuse gate.
     """
     if tau is None:
-        return
+        return {}
     gate = model.path_plugin
-    if gate is None or not hasattr(gate, "tau"):
+    if gate is None or not gate.has_threshold:
         raise InputError(
             "--tau needs a model with a reuse gate. Fix: use --model g-frtm or g-ttvos, or "
             "leave --tau out."
         )
-    gate.tau = tau
+    return {"tau": tau}

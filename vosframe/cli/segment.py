@@ -15,8 +15,8 @@ from vosframe.cli._common import (
     check_model_source,
     load_cli_model,
     positive_int,
-    set_tau,
     tau_arg,
+    tau_options,
 )
 
 DEFAULT_MODEL = "g-frtm"
@@ -122,8 +122,7 @@ def run(args: argparse.Namespace) -> int:
 
     threads = apply_threads(args.threads)
     model, _ = load_cli_model(args, DEFAULT_MODEL)
-    set_tau(model, args.tau)
-    options: dict = {"precision": args.precision}
+    options: dict = {"precision": args.precision, **tau_options(model, args.tau)}
     if args.max_internal_size:
         options["max_internal_size"] = args.max_internal_size
     if args.small_objects:

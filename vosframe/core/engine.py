@@ -13,7 +13,11 @@ objects, with given masks of new objects overwriting the prediction in their pix
 (6) updates the localizer state of the full group only (rebuilds it for re-found
 objects), initialises new objects, and lets every plugin observe the outcome.
 
-The engine holds no per-video state: all of it is in the :class:`ObjectState` objects.
+The engine holds no per-video state: all of it is in the :class:`ObjectState` objects,
+and the decider's options (``tau``, a forced path) come with each frame
+(``FrameState.options``, set by the session). The decider's per-object confidence is read
+after its decisions (:meth:`~vosframe.core.plugin.ModelPlugin.confidence`) and recorded in
+each :class:`~vosframe.core.state.PathRecord`.
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ class FrameEngine:
             self.cut = self.decider.points["feature_cut"].stride
             r = self.decider.points["reentry"]
             self.reentry = (r.name, r.stride)
-        self.needs_init_outputs = any(p.needs_init_outputs for p in model.plugins)
+        self.init_plugins = [p for p in model.plugins if p.needs_init_outputs]
         self.filters = [
             p for p in model.plugins if type(p).filter_probs is not ModelPlugin.filter_probs
         ]
@@ -145,6 +149,10 @@ class FrameEngine:
                 for i, a in zip(open_, decided):
                     alt[i] = bool(a)
                 decide_ms += _ms(t0) / len(tracked)
+        confidence: dict[int, float | None] = {}
+        if gated:
+            assert self.decider is not None
+            confidence = {o.obj_id: self.decider.confidence(o) for o in tracked}
         full_objs = [o for o, a in zip(tracked, alt) if not a]
         alt_objs = [o for o, a in zip(tracked, alt) if a]
         if (full_objs or new) and len(frame.features.maps) < len(model.feature_extractor.levels):
@@ -244,7 +252,8 @@ class FrameEngine:
             if tracked:
                 plugin.observe(frame, tracked, paths)
         records = {
-            o.obj_id: PathRecord(p, cost[o.obj_id], o.track.status) for o, p in zip(tracked, paths)
+            o.obj_id: PathRecord(p, cost[o.obj_id], o.track.status, confidence.get(o.obj_id))
+            for o, p in zip(tracked, paths)
         }
         records.update({o.obj_id: PathRecord("init", cost[o.obj_id]) for o in created})
         for o in tracked + created:
@@ -267,7 +276,7 @@ class FrameEngine:
         for n in new:
             state = model.localizer.init_object(frame.features, n.mask, frame.image)
             created.append(ObjectState(n.obj_id, state, first_frame=frame.index))
-        if self.needs_init_outputs:
+        if any(p.init_outputs_needed(frame.options) for p in self.init_plugins):
             self._full(frame.features, created, tuple(frame.image.shape[-2:]), peek=True)
         for i, (o, n) in enumerate(zip(created, new)):
             o.last_prob = probs[1 + offset + i : 2 + offset + i]

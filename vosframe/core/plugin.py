@@ -13,7 +13,14 @@ produces the re-entry feature R_t and the score from cached state. Any number of
 plugins may observe frames (accounting, logging).
 
 Per-object plugin state lives in the session (``ObjectState.plugins[plugin.key]``), never
-in the module, so one model serves any number of sessions.
+in the module, so one model serves any number of sessions. So do the decider's runtime
+options (:class:`~vosframe.core.state.DecisionOptions`: the threshold ``tau`` and a forced
+path): the session starts from the decider's :meth:`ModelPlugin.default_options` (e.g. the
+``tau`` of its config), may change them between frames
+(:meth:`~vosframe.core.session.Session.update_config`), and hands them to the plugin with
+every frame as ``frame.options``. A decider reports its per-object confidence through
+:meth:`ModelPlugin.confidence`, which the engine stores in each
+:class:`~vosframe.core.state.PathRecord`.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import torch
 from torch import nn
 
 from vosframe.core.skip_points import Need, SkipPoint
-from vosframe.core.state import FrameState, ObjectState, Path
+from vosframe.core.state import DecisionOptions, FrameState, ObjectState, Path
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
@@ -65,8 +72,12 @@ class ModelPlugin(nn.Module):
         needs: The skip points the plugin needs (class default; instances may override
             it in ``__init__``, e.g. to name a configured re-entry point).
         decides_path: True if the plugin chooses full vs alternative path.
-        needs_init_outputs: True if the engine must compute the full-path score and
-            refined features on an object's first frame (for the plugin's caches).
+        has_threshold: True if the decider's choice depends on the session's ``tau``
+            (:class:`~vosframe.core.state.DecisionOptions`), so that sweeping ``tau`` is
+            meaningful (a reuse gate); such a decider also follows ``force``.
+        needs_init_outputs: True if the plugin may need the full-path score and refined
+            features on an object's first frame (for its caches); per frame the engine
+            asks :meth:`init_outputs_needed`.
         trains: True if the plugin takes part in training (:meth:`init_train_sample`,
             :meth:`train_frame`; see :mod:`vosframe.core.training`).
         points: The matched skip points keyed by kind, set by :meth:`attach`.
@@ -74,6 +85,7 @@ class ModelPlugin(nn.Module):
 
     needs: ClassVar[tuple[Need, ...]] = ()
     decides_path: ClassVar[bool] = False
+    has_threshold: ClassVar[bool] = False
     needs_init_outputs: ClassVar[bool] = False
     trains: ClassVar[bool] = False
 
@@ -89,6 +101,27 @@ class ModelPlugin(nn.Module):
     def attach(self, model: VOSModel, points: dict[str, SkipPoint]) -> None:
         """Called once when the plugin is attached; build modules sized from ``points``."""
         self.points = points
+
+    def default_options(self) -> DecisionOptions:
+        """The decision options a new session starts from (path-deciding plugins).
+
+        Read once per session, when it is created; the session's own ``tau``/``force``
+        arguments and :meth:`~vosframe.core.session.Session.update_config` override them.
+        The default is :class:`~vosframe.core.state.DecisionOptions`'s; a decider with a
+        configured threshold returns it here.
+        """
+        return DecisionOptions()
+
+    def init_outputs_needed(self, options: DecisionOptions) -> bool:
+        """True if new objects need the full path's outputs on their first frame under
+        ``options`` (default: :attr:`needs_init_outputs`)."""
+        return self.needs_init_outputs
+
+    def confidence(self, obj: ObjectState) -> float | None:
+        """The decider's confidence for ``obj`` on the current frame, read by the engine
+        after :meth:`predecide`/:meth:`decide` (e.g. a gate's reuse probability); None
+        when it has none for this frame (the default)."""
+        return None
 
     def init_object(self, frame: FrameState, obj: ObjectState, mask: torch.Tensor) -> Any:
         """Create per-object state on the object's first frame.
@@ -113,14 +146,17 @@ class ModelPlugin(nn.Module):
         Only for objects whose alternative path reads no feature of the current frame (for
         example, keeping the last mask). When every tracked object is decided here and no
         object is added, the frame skips the feature extractor entirely; the others go to
-        :meth:`decide` as usual. The default decides nothing.
+        :meth:`decide` as usual. The default decides nothing. ``frame.options`` holds the
+        session's :class:`~vosframe.core.state.DecisionOptions`.
         """
         return [False] * len(objects)
 
     def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
         """Return, per object, True to take the alternative path on this frame.
 
-        ``frame.features`` holds the levels up to the feature cut only.
+        ``frame.features`` holds the levels up to the feature cut only; ``frame.options``
+        holds the session's :class:`~vosframe.core.state.DecisionOptions` (``tau``, a
+        forced path), which the decider must follow.
         """
         return [False] * len(objects)
 

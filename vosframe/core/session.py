@@ -4,6 +4,9 @@
 >>> result = session.step(frame0, masks=label_map0)   # objects from the label map
 >>> for result in session.propagate(frames):          # a generator; never holds the video
 ...     labels = result.labels
+
+A model with a path-deciding plugin (e.g. the reuse gate) takes the decider's options per
+session: ``model.new_session(tau=0.5)``, ``session.update_config(tau=0.9)`` between frames.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from vosframe.core.model import VOSModel
 from vosframe.core.recovery import RecoveryPolicy
 from vosframe.core.scale import SmallObjects, upscale_zoom
 from vosframe.core.state import (
+    DecisionOptions,
     Features,
     FrameState,
     ObjectState,
@@ -106,11 +110,24 @@ class Session:
             :class:`~vosframe.core.recovery.RecoveryPolicy`; a dict of its fields or a
             policy sets thresholds; False only reports each object's status (the base
             model's outputs unchanged).
+        tau: The path-deciding plugin's threshold for this session, in [0, 1] (see
+            :class:`~vosframe.core.state.DecisionOptions`); default the decider's
+            :meth:`~vosframe.core.plugin.ModelPlugin.default_options` (e.g. the ``tau`` of
+            the model's config). Only for models with a path-deciding plugin.
+        force: None (default: the decider chooses), ``"full"`` or ``"alt"`` to force
+            every tracked object's path. Only for models with a path-deciding plugin.
 
     Attributes:
         last_frame: The last stepped frame as the model saw it (``FrameState``: image and
             features at internal size), for tools that record what the model computed;
             replaced by every step.
+        options: The decider's options used from the next frame on
+            (:class:`~vosframe.core.state.DecisionOptions`; change them with
+            :meth:`update_config`).
+
+    Raises:
+        InputError: A bad ``precision``, ``tau`` or ``force``, or ``tau``/``force`` for a
+            model without a path-deciding plugin.
 
     Per-session memory is bounded when the localizer's state is bounded: the session keeps
     per-object state, counters and the last frame and output, never older frames.
@@ -127,8 +144,16 @@ class Session:
         flush_denormal: bool = True,
         threads: int | Literal["auto"] | None = None,
         recovery: RecoveryPolicy | Mapping[str, Any] | bool | None = True,
+        tau: float | None = None,
+        force: str | None = None,
     ) -> None:
         self.recovery = RecoveryPolicy.of(recovery)
+        decider = model.path_plugin
+        self.options = decider.default_options() if decider is not None else DecisionOptions()
+        given = {"tau": tau, "force": force}
+        self.options = self._changed_options(
+            model, **{k: v for k, v in given.items() if v is not None}
+        )
         if threads is not None:
             from vosframe.threads import apply_threads
 
@@ -168,6 +193,45 @@ class Session:
         self._last_output: StepResult | None = None
         # The last frame as the model saw it (image and features at internal size).
         self.last_frame: FrameState | None = None
+
+    # ------------------------------------------------------------------ options
+    def _changed_options(self, model: VOSModel, **changes: Any) -> DecisionOptions:
+        """``self.options`` with ``changes``, validated (nothing is changed here)."""
+        if changes and model.path_plugin is None:
+            raise InputError(
+                f"{'/'.join(sorted(changes))} set for a {type(model).__name__} without a "
+                "path-deciding plugin, which has no paths to choose. Fix: leave it out, or "
+                "use a model with one (e.g. g-frtm, g-ttvos)."
+            )
+        return attrs.evolve(self.options, **changes)
+
+    def update_config(self, **changes: Any) -> DecisionOptions:
+        """Change the path-decider's options from the next stepped frame on (as Cutie's
+        ``update_config``); other sessions of the model are unaffected.
+
+        Args:
+            **changes: ``tau`` (a number in [0, 1]) and/or ``force`` (None, ``"full"``,
+                ``"alt"``).
+
+        Returns:
+            The options now in effect.
+
+        Raises:
+            InputError: An unknown option, a bad value, or a model without a path-deciding
+                plugin. Nothing is changed then.
+        """
+        unknown = sorted(set(changes) - {"tau", "force"})
+        if unknown:
+            raise InputError(
+                f"unknown session option(s) {unknown}; update_config takes 'tau' and 'force'."
+            )
+        if "tau" in changes and changes["tau"] is None:
+            raise InputError("tau=None: give a number in [0, 1] (1 turns reuse off).")
+        options = self._changed_options(self.model, **changes)
+        self.options = options
+        for track in self._crops.tracks.values() if self._crops is not None else ():
+            track.session.options = options
+        return options
 
     # ------------------------------------------------------------------ objects
     @property
@@ -216,6 +280,8 @@ class Session:
             max_internal_size=None,
             flush_denormal=False,
             recovery=self.recovery,
+            tau=self.options.tau if self.model.path_plugin is not None else None,
+            force=self.options.force,
         )
 
     def _first_zoom(self, given: Mapping[int, np.ndarray], h: int, w: int) -> float:
@@ -314,7 +380,9 @@ class Session:
         tracked = list(self.objects.values())
         if self.precision == "bf16":
             image = image.contiguous(memory_format=torch.channels_last)
-        frame_state = FrameState(self.frame_index, image, Features({}, (ih, iw)))
+        frame_state = FrameState(
+            self.frame_index, image, Features({}, (ih, iw)), options=self.options
+        )
         with torch.no_grad(), self._autocast():
             if tracked or new or self._crops is None:
                 out = self.engine.run(frame_state, tracked, new)

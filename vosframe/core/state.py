@@ -7,11 +7,15 @@ sessions at once and keeps session memory explicit (nothing is hidden in module 
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections import deque
 from typing import Any, Literal
 
 import attrs
 import torch
+
+from vosframe.core.errors import InputError
 
 Path = Literal["init", "full", "alt"]
 """Which path produced an object's output on a frame.
@@ -57,6 +61,61 @@ class Features:
         return (-(-h // stride), -(-w // stride))
 
 
+Force = Literal["full", "alt"]
+"""A path forced on every tracked object (see :class:`DecisionOptions`)."""
+
+FORCES: tuple[Force, ...] = ("full", "alt")
+
+
+def _check_tau(_: Any, __: Any, tau: float) -> None:
+    if isinstance(tau, bool) or not isinstance(tau, numbers.Real):
+        raise InputError(
+            f"tau must be a number in [0, 1], got {tau!r}. Fix: pass e.g. tau=0.7 (1 turns "
+            "reuse off)."
+        )
+    if not (math.isfinite(tau) and 0.0 <= tau <= 1.0):
+        raise InputError(
+            f"tau must be a finite number in [0, 1], got {tau!r}. Fix: pass e.g. tau=0.7 "
+            "(1 turns reuse off)."
+        )
+
+
+def _check_force(_: Any, __: Any, force: Any) -> None:
+    if force is not None and force not in FORCES:
+        raise InputError(
+            f"force must be None, 'full' or 'alt', got {force!r}. Fix: pass force=None to let "
+            "the decider choose, or 'full'/'alt' to force every object's path."
+        )
+
+
+@attrs.frozen
+class DecisionOptions:
+    """A session's runtime options for the model's path-deciding plugin.
+
+    They live in the session (never on the shared model), so sessions of one model may use
+    different values at once; the session hands them to the plugin with every frame as
+    :attr:`FrameState.options`. A decider's defaults come from
+    :meth:`~vosframe.core.plugin.ModelPlugin.default_options`.
+
+    Attributes:
+        tau: Threshold on the decider's confidence, in [0, 1]: an object takes the
+            alternative path iff the confidence exceeds it (deciders without a confidence
+            ignore it).
+        force: None (the decider chooses), ``"full"`` or ``"alt"`` (every tracked object
+            takes that path; for accounting and ablations).
+
+    Raises:
+        InputError: ``tau`` is not a finite number in [0, 1], or ``force`` is not one of
+            None, ``"full"``, ``"alt"``.
+    """
+
+    tau: float = attrs.field(default=0.5, validator=_check_tau)
+    force: Force | None = attrs.field(default=None, validator=_check_force)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "tau", float(self.tau))
+
+
 @attrs.define(eq=False)
 class FrameState:
     """What the engine knows about the frame being processed.
@@ -67,12 +126,14 @@ class FrameState:
         features: Features computed so far (grows when the full path resumes extraction).
         scratch: Values a plugin derives from the frame once and reads again within the
             same frame (key them by the plugin's ``key``); dropped with the frame.
+        options: The session's options for the path-deciding plugin on this frame.
     """
 
     index: int
     image: torch.Tensor
     features: Features
     scratch: dict[Any, Any] = attrs.field(factory=dict)
+    options: DecisionOptions = attrs.field(factory=DecisionOptions)
 
 
 ObjectStatus = Literal["tracked", "lost", "refound"]
@@ -96,11 +157,15 @@ class PathRecord:
             by all objects (feature extraction) is not included. A re-detection is
             included.
         status: The object's track status after this frame (:data:`ObjectStatus`).
+        confidence: The path-deciding plugin's confidence that the alternative path is
+            good enough on this frame (e.g. the reuse gate's ``p_reuse``), or None when it
+            gave none (no decider, the decider did not run for the object, an init frame).
     """
 
     path: Path
     ms: float
     status: ObjectStatus = "tracked"
+    confidence: float | None = None
 
 
 @attrs.define
