@@ -89,6 +89,15 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             fps=10.8,
             results="stcn_davis16val (tau 1)",
         ),
+        "g-stcn": ModelCard(
+            "gstcn_effnetlite0_davis16.py",
+            "gstcn_effnetlite0_davis16.pt",
+            "The memory model + the same reuse gate plugin (G-STM), EfficientNet-Lite0",
+            tau=0.9,
+            jf=70.5,
+            fps=11.7,
+            results="gstcn_davis16val (tau 0.9)",
+        ),
     }
 )
 
