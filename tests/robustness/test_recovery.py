@@ -204,3 +204,12 @@ def test_spatial_prior_keeps_a_lost_objects_far_component():
     obj.track.status = "lost"
     kept = prior.filter_probs(frame, [obj], new)
     assert torch.equal(kept, new)
+
+
+def test_redetection_slows_down_for_an_object_lost_for_long():
+    policy = RecoveryPolicy(every=1, slow_after=4, slow_every=3)
+    due = [t for t in range(1, 15) if policy.due(t)]
+    assert due == [1, 2, 3, 4, 5, 8, 11, 14]
+    assert [t for t in range(1, 8) if RecoveryPolicy(every=2).due(t)] == [1, 3, 5, 7]
+    with pytest.raises(InputError, match="slow_every"):
+        RecoveryPolicy(slow_every=0)

@@ -60,12 +60,15 @@ def _check_policy(inst: RecoveryPolicy, *_: Any) -> None:
         and 0 < lo <= 1 <= hi
         and inst.confirm >= 1
         and inst.every >= 1
+        and inst.slow_after >= 0
+        and inst.slow_every >= 1
     )
     if not ok:
         raise InputError(
             f"invalid recovery policy {inst!r}. Fix: 0 <= collapse_ratio <= recover_ratio, "
             f"collapse_ratio < 1, min_pixels >= 0, history >= 1, 0 <= confidence <= 1, "
-            f"area_range = (lo, hi) with 0 < lo <= 1 <= hi, confirm >= 1, every >= 1."
+            f"area_range = (lo, hi) with 0 < lo <= 1 <= hi, confirm >= 1, every >= 1, "
+            f"slow_after >= 0, slow_every >= 1."
         )
 
 
@@ -86,6 +89,11 @@ class RecoveryPolicy:
             ``[lo, hi]`` times the reference.
         confirm: Consecutive confident re-detections (in the same place) needed.
         every: Re-detect on every this-many-th lost frame (1: every lost frame).
+        slow_after: After this many lost frames, re-detect only on every ``slow_every``-th
+            lost frame: an object that left the video for good then costs a re-detection
+            on a fraction of the frames instead of on every one, while one hidden for a
+            short while is looked for at every ``every``-th frame.
+        slow_every: The interval of the slow phase (see ``slow_after``).
         reinit: Rebuild the localizer state from a re-detected mask.
     """
 
@@ -98,7 +106,16 @@ class RecoveryPolicy:
     area_range: tuple[float, float] = attrs.field(default=(0.25, 4.0), converter=tuple)
     confirm: int = 2
     every: int = 1
+    slow_after: int = 25
+    slow_every: int = 5
     reinit: bool = True
+
+    def due(self, lost_for: int) -> bool:
+        """True if an object lost for ``lost_for`` frames (1 on its first lost frame) is
+        re-detected on this frame."""
+        if lost_for <= self.slow_after:
+            return (lost_for - 1) % self.every == 0
+        return (lost_for - self.slow_after - 1) % self.slow_every == 0
 
     def __attrs_post_init__(self) -> None:
         _check_policy(self)
@@ -235,7 +252,7 @@ class Recovery:
                 tr.areas.append(int(area))
                 continue
             tr.lost_for += 1
-            if p.redetect and tr.anchor is not None and (tr.lost_for - 1) % p.every == 0:
+            if p.redetect and tr.anchor is not None and p.due(tr.lost_for):
                 redetect.append(i)
         complete = len(frame.features.maps) >= len(self.model.feature_extractor.levels)
         if not redetect or not complete:
