@@ -64,7 +64,7 @@ def format_shipped(rows: list[dict]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the shipped models and the registry contents."""
-    from vosframe.inspect import describe_registered
+    from vosframe.registered import describe_registered
 
     info = describe_registered()
     shipped = shipped_models()
