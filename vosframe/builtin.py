@@ -76,7 +76,7 @@ def register_hooks(register: Register) -> None:
 @hookimpl
 def register_losses(register: Register) -> None:
     """Auxiliary training losses: the temporal consistency loss."""
-    from vosframe.core.losses import TemporalConsistencyLoss
+    from vosframe.losses import TemporalConsistencyLoss
     from vosframe.models.stcn.losses import MaskConsistencyLoss, UnbiasedGuidanceLoss
 
     register(TemporalConsistencyLoss)

@@ -8,8 +8,9 @@ import torch
 from toys import toy_clip
 
 import vosframe
-from vosframe.core.losses import LossContext, TemporalConsistencyLoss
+from vosframe.core.losses import LossContext
 from vosframe.core.state import Features
+from vosframe.losses import TemporalConsistencyLoss
 from vosframe.models.ttvos import TTVOS, TTVOSLocalizer
 from vosframe.models.ttvos.modules import fit_to, mask_history_slot
 
