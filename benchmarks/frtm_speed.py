@@ -2,9 +2,10 @@
 
 Setups (``--setups``, default all):
 
-* ``anchor-fp32`` / ``anchor-bf16cl``: the official G-FRTM anchor of ``model_specs.md``
-  section 11 -- ResNet-18 (random init), FRTM "fast" target model, the official
-  full-resolution head, fp32 / bf16 autocast + channels_last, native 854x480;
+* ``anchor-fp32`` / ``anchor-bf16cl``: the official G-FRTM settings (the reuse-gate
+  paper's FRTM baseline and the official FRTM code) -- ResNet-18 (random init), FRTM
+  "fast" target model, the official full-resolution head, fp32 / bf16 autocast +
+  channels_last, native 854x480;
 * ``ours-bf16cl``: the shipped FRTM's settings (EfficientNet-Lite0 with ImageNet weights,
   its target model, the fast head at stride 2; without plugins), bf16 + channels_last,
   native 854x480 (``max_internal_size`` 480 is the same size);

@@ -5,7 +5,7 @@ scored with :func:`~vosframe.metrics.evaluate_folders` (J&F, J, F) and the runs 
 τ = 1 switches the gate off, so that run is exactly the base model (the reference for the
 speedup and the FLOPs saved).
 
-Protocol (``model_specs.md`` section 2.5; every report carries :data:`PROTOCOL`): all τ
+Protocol (every report carries :data:`PROTOCOL`): all τ
 run in one process, interleaved per sequence (each sequence at every τ before the next,
 the τ order rotated per sequence) after an untimed warm-up at every τ, so machine noise
 affects all τ alike. Frames are decoded before a sequence is timed; a frame's time is

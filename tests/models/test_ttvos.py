@@ -1,4 +1,4 @@
-"""TTVOS as a base model (issue 6): stages, state, losses, training, bounded memory."""
+"""TTVOS as a base model: stages, state, losses, training, bounded memory."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_builds_on_every_backbone_with_the_official_sizes(backbone, channels):
 
 
 def test_template_grouped_convs_have_the_official_shapes():
-    loc = TTVOSLocalizer(192, 32, 16)  # the HRNet numbers of model_specs.md section 3.7
+    loc = TTVOSLocalizer(192, 32, 16)  # the HRNet numbers of the official TTVOS code
     assert tuple(loc.gcm.conv_key[0].weight.shape) == (32, 41, 1, 1)
     assert tuple(loc.gcm.conv_key[1].weight.shape) == (32, 4, 5, 5)
     assert tuple(loc.gcq.blend[0].weight.shape) == (64, 4, 5, 5)

@@ -1,4 +1,4 @@
-"""The reuse gate as one generic plugin (issue 5, items 1, 2, 3 and 5).
+"""The reuse gate as one generic plugin.
 
 The same ``ReuseGate`` class, unchanged, attaches to the three toy state families and to
 FRTM through their declared skip points.

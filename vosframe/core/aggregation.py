@@ -20,7 +20,7 @@ def min_odds(probs: torch.Tensor) -> torch.Tensor:
     """FRTM / AGAME aggregation: background = min_i(1 - p_i), softmax over the odds p/(1-p).
 
     This is what the official FRTM and TTVOS code do (softmax of the *odds*, not of the
-    log-odds; see model_specs.md section 0).
+    log-odds).
     """
     p = probs.float().clamp(_EPS, 1 - _EPS)
     bg = (1 - p).min(dim=0, keepdim=True).values

@@ -6,13 +6,10 @@ model = dict(
     # 8 augmented samples, 5 Gauss-Newton steps of 10/20/20/20/20 CG iterations). Training
     # starts from the official train preset (15 samples, regularisation 1e-5/1e-4, no pixel
     # weighting); at inference the official --fast updates (5 CG iterations) are kept.
-    # Why (work_dirs/s9/sweep.py): fitted on frame 0 of 16 DAVIS-2016 *train* videos at 240p,
-    # the IoU of score > 0.5 (stride 16, frames 1-40) is 0.74 for this fit, 0.70 for the
-    # official train preset, 0.28 for the official --fast (c96, 5 samples, 1e-4/1e-2, pixel
-    # weighting) and 0.18 for the previous training fit (1 sample, 2 GN steps; kept in
-    # _base_/models/frtm_tm_v1.py). Augmentation matters most (1 sample 0.21, 5 samples
-    # 0.68); c64 (0.64) and c96 (0.60) are worse than c32. The first fit of an object costs
-    # ~330 ms at 240p on 2 threads (~95 ms with one sample); updates are unchanged.
+    # Why: on DAVIS-2016 *train* videos this fit localises the object far better than the
+    # official --fast preset or the previous one-sample training fit (kept in
+    # _base_/models/frtm_tm_v1.py), augmentation mattering most and c32 beating c64/c96;
+    # the measurements are in docs/experiments.md ("FRTM's target models").
     target_model=dict(
         preset="fast",
         c=32,

@@ -1,8 +1,8 @@
-# FRTM's target-model settings before 2026-12-01 (the FRTM file of commit 21b17fe and every
+# FRTM's previous target-model settings (the FRTM file of commit 21b17fe and every
 # experiment recorded with it). Inference: the official --fast preset (c96, 5 augmented
 # samples, regularisation 1e-4/1e-2, pixel weighting). Training: the train preset cut to
-# one sample and 2 Gauss-Newton steps. Fitted on frame 0 of 16 DAVIS-2016 train videos,
-# their IoU (score > 0.5, stride 16, frames 1-40) is 0.28 and 0.18 (work_dirs/s9/sweep.py).
+# one sample and 2 Gauss-Newton steps. How they compare: docs/experiments.md ("FRTM's
+# target models").
 # Use: _base_ = [..., "_base_/models/frtm_tm_v1.py"]
 #      model = dict(target_model={{_base_.tm_v1}}, train_target_model={{_base_.train_tm_v1}})
 tm_v1 = dict(_delete_=True, preset="fast")

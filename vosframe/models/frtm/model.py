@@ -12,7 +12,7 @@ Skip points (what the reuse gate attaches to):
 * ``R_t@16`` -- output of the refiner's stride-16 level (G-FRTM's ``prevX``; the
   paper-faithful re-entry point).
 * ``R_t@8`` -- output of the stride-8 level: re-entering there also skips the stride-8
-  level, which on a CPU is where the time goes (model_specs.md section 11).
+  level, which on a CPU is where the time goes (``benchmarks/frtm_stages.py``).
 * ``R_t@4`` -- output of the stride-4 level: only the head runs after re-entry (the
   stride-4 level is the most expensive refiner level at 480p).
 * ``prev`` -- the last computed target-model score (stride 16, 1 channel).

@@ -3,7 +3,7 @@
 A training target model is a pure function of the clip's first frame, its mask, the
 frozen backbone and the fitting settings, so it can be fitted once and reused by every
 later epoch and every later run (another seed, a longer schedule). The official code
-caches them to disk for the same reason (model_specs.md section 1.2).
+caches them to disk for the same reason.
 
 Layout: ``<root>/<fingerprint>/<key>.pt`` where ``<fingerprint>`` hashes the fitting
 settings and the backbone (its class, config and a sample of its weights) and ``<key>`` is

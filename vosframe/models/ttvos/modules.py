@@ -1,6 +1,6 @@
 """Building blocks of TTVOS (Park et al., tinyML 2021; official code ``HYOJINPARK/TTVOS``).
 
-Shapes follow ``../shared/reference/model_specs.md`` section 3.3. ``C8`` is the channel
+Shapes follow the official code. ``C8`` is the channel
 count of the stride-8 backbone feature; the template is ``C8 x C8`` (``c_tp = C8``).
 """
 
