@@ -30,19 +30,9 @@ import torch
 from vosframe.core.scale import SmallObjects, object_cells
 from vosframe.data.frames import list_images, read_frame
 from vosframe.data.masks import read_mask
-from vosframe.data.synthetic import SyntheticClipGenerator
+from vosframe.data.stress import SMALL_OBJECT_CLIPS as SYNTHETIC
 from vosframe.metrics.davis import frame_scores
 from vosframe.zoo import load_model
-
-SYNTHETIC = SyntheticClipGenerator(
-    height=240,
-    width=432,
-    num_frames=40,
-    min_objects=1,
-    max_objects=1,
-    object_size=(0.16, 0.28),
-    motion="normal",
-)
 
 
 def run_clip(model, frames, masks, policy) -> dict:

@@ -16,20 +16,10 @@ from toys import ToyOnline, ToyTemplate, toy_clip
 from vosframe import InputError, UnknownObjectError
 from vosframe.core.crops import crop, paste
 from vosframe.core.scale import SmallObjects, object_cells, upscale_zoom, zoom_for
-from vosframe.data.synthetic import SyntheticClipGenerator
+from vosframe.data.stress import SMALL_OBJECT_CLIPS as SMALL_CLIPS
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-SMALL_CLIPS = SyntheticClipGenerator(
-    height=240,
-    width=432,
-    num_frames=40,
-    min_objects=1,
-    max_objects=1,
-    object_size=(0.16, 0.28),
-    motion="normal",
-)
-"""Clips of one object of 0.3-1% of the frame (the seeds below are checked for it)."""
 
 SUITE_SEEDS = (100, 101, 102)
 

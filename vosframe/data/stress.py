@@ -56,6 +56,19 @@ class StressClip:
         return self.hidden[1] if self.hidden[1] < len(self.frames) else None
 
 
+SMALL_OBJECT_CLIPS = SyntheticClipGenerator(
+    height=240,
+    width=432,
+    num_frames=40,
+    min_objects=1,
+    max_objects=1,
+    object_size=(0.16, 0.28),
+    motion="normal",
+)
+"""Clips of one moving object of about 0.3-1% of a 240x432 frame over 40 frames (the
+small-object suite and benchmark; check the area of the seeds you use)."""
+
+
 def stress_clip(
     kind: str,
     seed: int = 0,
