@@ -52,9 +52,8 @@ __all__ += ["open_davis", "run_bench", "write_bench"]
 
 def gate_of(model: VOSModel) -> ModelPlugin | None:
     """The model's reuse gate: its path-deciding plugin if that decides by a threshold
-    ``tau`` (:attr:`~vosframe.core.plugin.ModelPlugin.has_threshold`), else None."""
-    plugin = model.path_plugin
-    return plugin if plugin is not None and plugin.has_threshold else None
+    ``tau`` (:attr:`~vosframe.core.model.VOSModel.threshold_plugin`), else None."""
+    return model.threshold_plugin
 
 
 def frame_class(paths: Sequence[str]) -> str:

@@ -44,10 +44,10 @@ __all__ = ["DEFAULT_MODEL", "run_demo"]
 
 def _gate(model: VOSModel, tau: float | None) -> Any | None:
     """The model's reuse gate (a decider with a threshold), checking ``tau`` before work."""
-    plugin = model.path_plugin
-    gate = plugin if plugin is not None and plugin.has_threshold else None
+    gate = model.threshold_plugin
     if tau is not None:
         if gate is None:
+            plugin = model.path_plugin
             raise InputError(
                 f"tau needs a model with a reuse gate; this {type(model).__name__} has "
                 f"{type(plugin).__name__ if plugin else 'no path plugin'} (use g-frtm)"

@@ -161,10 +161,12 @@ def tau_options(model: VOSModel, tau: float | None) -> dict[str, float]:
     """
     if tau is None:
         return {}
-    gate = model.path_plugin
-    if gate is None or not gate.has_threshold:
+    if model.threshold_plugin is None:
+        from vosframe.zoo import ZOO
+
+        gated = ", ".join(name for name, c in ZOO.items() if c.tau is not None)
         raise InputError(
-            "--tau needs a model with a reuse gate. Fix: use --model g-frtm or g-ttvos, or "
-            "leave --tau out."
+            f"--tau needs a model with a reuse gate. Fix: use --model with one of {gated}, "
+            "or leave --tau out."
         )
     return {"tau": tau}

@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--mask-format",
-        choices=("auto", "binary", "indexed"),
+        choices=("auto", "binary", "indexed"),  # vosframe.data.masks.MASK_FORMATS
         default="auto",
         help="how to read --masks: binary (any non-zero pixel is object 1), indexed (pixel "
         "values are object ids) or auto (default: 0/255 grayscale is binary, soft-edged "
@@ -64,8 +64,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--tau",
         type=tau_arg,
-        help="reuse-gate threshold in [0, 1] for g-frtm/g-ttvos (default: the model's, 0.7; "
-        "lower reuses more and runs faster; 1 = the base model)",
+        help="reuse-gate threshold in [0, 1] for the gated models (default: the model's, "
+        "see `vosframe models`; lower reuses more and runs faster; 1 = the base model)",
     )
     p.add_argument(
         "--precision",
@@ -78,7 +78,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=positive_int,
         metavar="PIXELS",
         help="process frames whose shorter side exceeds this downscaled to it (default: "
-        "the model's: 360 for frtm, 240 for ttvos); masks keep the input size",
+        "the model's); masks keep the input size",
     )
     p.add_argument(
         "--small-objects",
@@ -95,18 +95,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check everything, segment and print a summary."""
     check_model_source(args)
-    from vosframe.outdir import check_output_dir
-
-    names = {"frames": "--frames", "masks": "--masks", "out": "--out", "overwrite": "--overwrite"}
-    check_output_dir(  # before the data readers (and torch) are imported
-        args.out,
-        inputs={"--frames": args.frames, "--masks": args.masks},
-        overwrite=args.overwrite,
-        out_name="--out",
-        overwrite_name="--overwrite",
-    )
     from vosframe.segment import prepare_segment
 
+    names = {"frames": "--frames", "masks": "--masks", "out": "--out", "overwrite": "--overwrite"}
     job = prepare_segment(
         args.frames,
         args.masks,

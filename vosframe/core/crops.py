@@ -132,7 +132,6 @@ class CropViews:
         self.stride = stride
         self.new_child = new_child
         self.tracks: dict[int, CropTrack] = {}
-        self.removed: dict[int, ObjectStats] = {}
 
     def __len__(self) -> int:
         return len(self.tracks)

@@ -190,20 +190,18 @@ class FrameEngine:
 
         # Aggregate; the given masks of new objects overwrite the prediction in their pixels.
         fresh = [o for o in tracked if o.obj_id not in kept]
-        predicted = {o.obj_id: torch.sigmoid(logits[o.obj_id].float()) for o in fresh}
-        if fresh and self.filters:
-            stacked_fresh = torch.cat([predicted[o.obj_id] for o in fresh])
-            for plugin in self.filters:
-                stacked_fresh = plugin.filter_probs(frame, fresh, stacked_fresh)
-            predicted = {o.obj_id: stacked_fresh[i : i + 1] for i, o in enumerate(fresh)}
+        predicted: dict[int, torch.Tensor] = {}
         refound: list[ObjectState] = []
         if fresh:
+            # per object, as before (a sigmoid over the stacked tensor differs in the last bit)
+            stacked_fresh = torch.cat([torch.sigmoid(logits[o.obj_id].float()) for o in fresh])
+            for plugin in self.filters:
+                stacked_fresh = plugin.filter_probs(frame, fresh, stacked_fresh)
             t0 = time.perf_counter()
-            stacked_fresh = torch.cat([predicted[o.obj_id] for o in fresh])
-            checked, found = self.recovery.check(frame, fresh, stacked_fresh)
+            stacked_fresh, found = self.recovery.check(frame, fresh, stacked_fresh)
+            predicted = {o.obj_id: stacked_fresh[i : i + 1] for i, o in enumerate(fresh)}
             if found:
                 refound = [fresh[i] for i in found]
-                predicted = {o.obj_id: checked[i : i + 1] for i, o in enumerate(fresh)}
                 for o in refound:
                     cost[o.obj_id] += _ms(t0) / len(refound)
         for o in tracked:

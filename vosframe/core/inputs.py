@@ -51,7 +51,7 @@ def frame_to_tensor(frame: FrameLike) -> torch.Tensor:
         raise InputError(f"a frame tensor must be uint8 or float in [0, 1], got {t.dtype}")
     t = t.float()
     if t.numel():
-        low, high = float(t.min()), float(t.max())
+        low, high = (float(v) for v in torch.aminmax(t))
         if not (low >= 0.0 and high <= 1.0):  # also catches NaN
             scale = " (it looks like 0..255)" if high > 1.0 and high <= 255.0 else ""
             raise InputError(

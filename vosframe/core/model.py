@@ -171,6 +171,13 @@ class VOSModel(nn.Module):
                 return p  # type: ignore[return-value]
         return None
 
+    @property
+    def threshold_plugin(self) -> ModelPlugin | None:
+        """The path plugin if it decides by a threshold τ (a reuse gate,
+        :attr:`~vosframe.core.plugin.ModelPlugin.has_threshold`), else None."""
+        plugin = self.path_plugin
+        return plugin if plugin is not None and plugin.has_threshold else None
+
     # ------------------------------------------------------------------ running
     @property
     def device(self) -> torch.device:

@@ -274,15 +274,15 @@ class Session:
     # ------------------------------------------------------------------ small objects
     def _new_child(self) -> Session:
         """A session for one crop view: same model, precision and recovery; native size."""
-        return Session(
+        child = Session(
             self.model,
             precision=self.precision,
             max_internal_size=None,
             flush_denormal=False,
             recovery=self.recovery,
-            tau=self.options.tau if self.model.path_plugin is not None else None,
-            force=self.options.force,
         )
+        child.options = self.options  # as update_config passes them on
+        return child
 
     def _first_zoom(self, given: Mapping[int, np.ndarray], h: int, w: int) -> float:
         """``upscale`` mode: the session's zoom from the first frame's masks (else 1)."""
@@ -474,7 +474,9 @@ class Session:
                 "reuse_rate": st.reuse_rate,
                 "status": dict(st.status),
                 "losses": st.losses,
-                "removed": obj_id in self.removed and obj_id not in self.objects,
+                "removed": obj_id in self.removed
+                and obj_id not in self.objects
+                and obj_id not in (self._crops or ()),
             }
             for obj_id, st in stats.items()
         }
