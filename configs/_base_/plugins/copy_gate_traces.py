@@ -42,7 +42,8 @@ copy_gate = dict(
 # 65.4%; 2: 1.24 at 67.2%). Before its gate was trained with moved cues: 1.5 (0.93 at 60.7%).
 copy_gate_ttvos = dict(copy_gate, drift_budget=0.75)
 # G-STM's (the memory model's): default tau 0.9, the tau whose closed-loop J loss on the
-# held-out *train* sequences is closest to the 1.0 rule (1.02 at 42% reuse; 0.8: 1.96).
+# held-out *train* sequences is closest to the 1.0 rule
+# (benchmarks/results/gstcn_davis16val/calibration.json).
 copy_gate_stcn = dict(copy_gate, tau=0.9)
 # The frozen base model runs over DAVIS-2016 train; every 5th sequence is held out for
 # calibration.

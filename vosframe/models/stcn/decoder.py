@@ -59,10 +59,10 @@ class MemoryDecoder(Refiner):
         if stride == 16:
             return self.compress(score)
         assert x is not None, f"level {stride} needs the previous level's output"
-        f = features[stride]
-        skip = self.skip8(f) if stride == 8 else self.skip4(f)
         if stride not in (8, 4):
             raise ValueError(f"MemoryDecoder has no level at stride {stride}")
+        f = features[stride]
+        skip = self.skip8(f) if stride == 8 else self.skip4(f)
         up = F.interpolate(x, size=tuple(f.shape[-2:]), mode="bilinear", align_corners=False)
         block = self.up8 if stride == 8 else self.up4
         return block(skip.to(up.dtype) + up)

@@ -136,8 +136,8 @@ def read_memory(
     Equal to ``mem_values @ memory_softmax(affinity(mem_key, query_key), top_k)``, computed
     query-major: the affinity is built as ``(Q, M)`` so the top-k runs along contiguous
     rows, and the top-k readout gathers only the ``k`` selected values per query instead
-    of multiplying by a mostly-zero ``(M, Q)`` matrix (at 480p with 8 memory frames this
-    is ~20x faster on a CPU).
+    of multiplying by a mostly-zero ``(M, Q)`` matrix (far faster on a CPU:
+    ``benchmarks/stcn_stages.py``).
 
     Args:
         mem_key: ``(Ck, M)`` memory keys.

@@ -52,7 +52,7 @@ def _kl(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> tor
 
     Decision (official vs here): the official ``nn.KLDivLoss()`` averages over *all*
     elements, i.e. divides each position's KL by the channel count as well; with 128-d
-    values that made the loss ~1e-9 in our runs, so the weights had no effect. The
+    values that makes the loss vanishingly small, so the weights would have no effect. The
     per-position KL keeps the official weights meaningful at any width.
     """
     s = F.log_softmax(student.float() / temperature, dim=1)
