@@ -106,6 +106,26 @@ class FoldTable:
         held = set(self.select(k))
         return tuple(n for n in self.videos if n not in held)
 
+    def fit_of(self, k: int, available: Iterable[str], where: object) -> tuple[str, ...]:
+        """:meth:`fit`, after checking that a data folder holds every video of the table.
+
+        Args:
+            k: The fold.
+            available: The video names the folder holds.
+            where: The folder, for the message.
+
+        Raises:
+            InputError: Unknown fold, or some of the table's videos are missing.
+        """
+        missing = sorted(set(self.videos) - set(available))
+        if missing:
+            raise InputError(
+                f"fold {k} of {self.name!r} needs the videos {missing[:5]}, which are not in "
+                f"{where}. Fix: point the source at the training set the table splits, or "
+                f"drop fold="
+            )
+        return self.fit(k)
+
     def fold(self, k: int) -> Fold:
         """Fold ``k`` as a :class:`Fold`."""
         return Fold(k, self.fit(k), self.select(k))

@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from vosframe.core.checkpoint import atomic_save
-from vosframe.core.errors import DataError, InputError
+from vosframe.core.errors import DataError
 from vosframe.core.stages import FeatureExtractor
 
 
@@ -87,16 +87,7 @@ def davis_source(
     if fold is not None:
         from vosframe.data.folds import fold_table as get_table
 
-        table = get_table(fold_table)
-        fit = set(table.fit(fold))
-        missing = sorted(set(table.videos) - keep)
-        if missing:
-            raise InputError(
-                f"fold {fold} of {table.name!r} needs the videos {missing[:5]}, which are not "
-                f"in {root}. Fix: point the source at the training set the table splits, or "
-                f"drop fold="
-            )
-        keep = fit
+        keep = set(get_table(fold_table).fit_of(fold, keep, root))
     for seq in dataset:
         if seq.name not in keep:
             continue

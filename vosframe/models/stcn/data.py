@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset
 
-from vosframe.core.errors import ConfigError, DataError
+from vosframe.core.errors import ConfigError
 from vosframe.data.clips import ClipDataset, SyntheticClipDataset, sample_rng
 
 
@@ -51,13 +51,7 @@ def _davis(spec: dict[str, Any], common: dict[str, Any]) -> ClipDataset:
     if fold is not None:
         from vosframe.data.folds import fold_table
 
-        keep = set(fold_table(table).fit(fold))
-        missing = sorted(set(fold_table(table).videos) - set(names))
-        if missing:
-            raise DataError(
-                f"fold {fold} needs the videos {missing[:5]}, not in {root}. Fix: point the "
-                f"davis source at the training set the fold table splits, or drop fold="
-            )
+        keep = set(fold_table(table).fit_of(fold, names, root))
         names = [n for n in names if n in keep]
     unknown = sorted(exclude - set(dataset.names))
     if unknown:
