@@ -260,7 +260,7 @@ def test_models_lists_shipped_names_with_figures(case_dir):
         line = next(ln for ln in proc.stdout.splitlines() if ln.split()[:1] == [name])
         assert f"{card.jf:.1f}" in line and f"{card.fps:.1f}" in line
         assert (card.tau is None) or f"{card.tau:g}" in line
-    assert "fastest" in head or "fastest" in proc.stdout
+    assert "[fastest]" in head and "[most accurate]" in head
 
 
 def test_help_is_fast_and_has_examples():
@@ -274,7 +274,7 @@ def test_help_is_fast_and_has_examples():
     t0 = time.perf_counter()
     top = subprocess.run([sys.executable, "-m", "vosframe", "--help"], capture_output=True)
     assert top.returncode == 0 and time.perf_counter() - t0 < 2.0  # ~0.2 s; 2 s on a busy box
-    for cmd in ("segment", "demo", "eval", "bench", "models", "train", "train-gate"):
+    for cmd in ("segment", "demo", "eval", "bench", "models", "select", "train", "train-gate"):
         proc = subprocess.run(
             [sys.executable, "-m", "vosframe", cmd, "--help"], capture_output=True, text=True
         )
