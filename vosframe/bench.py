@@ -448,8 +448,8 @@ def _with_tau(gate: Any | None, options: dict[str, Any], tau: float | None) -> d
 
 
 def _flop_mode(gate: Any | None, tau: float | None) -> str:
-    """Which FLOPs per path a run uses: ``base`` (gate off), ``gated`` (forced paths, any
-    τ < 1) or the τ itself (a gate counted on real frames depends on it)."""
+    """Which FLOPs per path a run uses: ``base`` (gate off) or ``gated`` (forced paths,
+    any τ < 1)."""
     if gate is None or tau is None or tau >= 1.0:
         return "base"
     return "gated"

@@ -232,8 +232,10 @@ def _segment(
     """
     target = processing_short_side(model, options, short_side)
     given = {i: _resize_to(m, target, nearest=True) for i, m in seq.given_masks().items()}
-    frames = [_resize_to(f, target) for f in seq.frames()]
-    h, w = seq.read_frame(0).shape[:2]
+    frames, h, w = [], 0, 0
+    for f in seq.frames():
+        h, w = f.shape[:2]
+        frames.append(_resize_to(f, target))
     out_dir.mkdir(parents=True, exist_ok=True)
     session = model.new_session(**options)
     ms, full, alt = [], 0, 0
@@ -396,13 +398,13 @@ def run_folds(
                 path = paths[k]
                 if path not in cache:
                     cache.clear()  # one model in memory at a time
-                    cache[path] = models(path)
-                model = cache[path]
+                    meta = read_checkpoint(path)[1] if path is not None else None
+                    cache[path] = (models(path), meta)
+                model, meta = cache[path]
                 if not checked:  # every variant is checked before any video is run
                     for v in variants:
                         _check_variant(model, v)
                     checked = True
-                meta = read_checkpoint(path)[1] if path is not None else None
                 status = _status(meta, tab.select(k), seen_in_training)
                 for vi, variant in enumerate(variants):
                     options, restore = _apply(model, variant)
