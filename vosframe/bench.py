@@ -33,12 +33,12 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from vosframe._version import __version__
-from vosframe.core.errors import DataError, InputError
+from vosframe.core.errors import InputError
 from vosframe.core.model import VOSModel
 from vosframe.core.plugin import ModelPlugin
-from vosframe.data.datasets import DavisDataset
-from vosframe.data.masks import is_binary_png, list_masks, read_label_png, write_mask
-from vosframe.metrics.evaluate import evaluate_folders, list_sequences, resolve_annotation_root
+from vosframe.data.davis import open_davis
+from vosframe.data.masks import write_mask
+from vosframe.metrics.evaluate import evaluate_folders, resolve_annotation_root
 
 DEFAULT_TAUS: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.5, 0.3)
 """The thresholds swept by default (τ = 1 is the base model)."""
@@ -47,7 +47,7 @@ FLOP_FRAMES = 6
 """Tracked frames counted for the FLOPs per path of a model whose plugin cannot be forced."""
 
 __all__ = ["DEFAULT_TAUS", "PROTOCOL", "count_path_flops", "frame_class", "gate_of"]
-__all__ += ["open_davis", "run_bench", "write_bench"]
+__all__ += ["run_bench", "write_bench"]
 
 
 def gate_of(model: VOSModel) -> ModelPlugin | None:
@@ -64,40 +64,6 @@ def frame_class(paths: Sequence[str]) -> str:
     if len(kinds) == 1:
         return kinds.pop()
     return "mixed"
-
-
-def _davis_year(root: Path) -> str:
-    """``2016`` if the first mask of the first sequence is a 0/255 mask, else ``2017``."""
-    ann = resolve_annotation_root(root)
-    seqs = list_sequences(ann)
-    if not seqs:
-        raise DataError(f"{ann} holds no sequence folders; expect Annotations/<sequence>/*.png")
-    masks = list_masks(ann / seqs[0])
-    if not masks:
-        raise DataError(f"{ann / seqs[0]} holds no PNG mask")
-    return "2016" if is_binary_png(*read_label_png(masks[0])) else "2017"
-
-
-def open_davis(data: str | Path, sequences: Sequence[str] | None = None) -> DavisDataset:
-    """Open a DAVIS-layout folder (``JPEGImages/``, ``Annotations/``, optional ``480p/``).
-
-    Raises:
-        DataError: The folder or its ``JPEGImages``/``Annotations`` folders are missing.
-        InputError: Unknown sequence names.
-    """
-    root = Path(data)
-    if not root.is_dir():
-        raise DataError(
-            f"data folder {root} does not exist. Fix: give a DAVIS-layout folder holding "
-            "JPEGImages/ and Annotations/, e.g. ../shared/data/davis2016/val_480p"
-        )
-    for sub in ("JPEGImages", "Annotations"):
-        if not (root / sub).is_dir():
-            raise DataError(
-                f"data folder {root} has no {sub}/ folder; a DAVIS-layout folder holds "
-                "JPEGImages/<sequence>/*.jpg and Annotations/<sequence>/*.png"
-            )
-    return DavisDataset(root, year=_davis_year(root), sequences=sequences)
 
 
 # ----------------------------------------------------------------------------- FLOPs

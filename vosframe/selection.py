@@ -44,10 +44,11 @@ import numpy as np
 import torch
 
 from vosframe._version import __version__
-from vosframe.bench import _threads, gate_of, open_davis
+from vosframe.bench import _threads, gate_of
 from vosframe.core.checkpoint import read_checkpoint
 from vosframe.core.errors import DataError, InputError
 from vosframe.core.model import VOSModel
+from vosframe.data.davis import open_davis
 from vosframe.data.folds import FoldTable, fold_table
 from vosframe.data.masks import write_mask
 from vosframe.metrics.evaluate import evaluate_folders, resolve_annotation_root

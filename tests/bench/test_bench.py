@@ -11,8 +11,9 @@ import pytest
 import torch
 
 import vosframe
-from vosframe.bench import DEFAULT_TAUS, frame_class, open_davis, run_bench
+from vosframe.bench import DEFAULT_TAUS, frame_class, run_bench
 from vosframe.cli.main import main
+from vosframe.data.davis import open_davis
 from vosframe.data.masks import write_mask
 from vosframe.data.synthetic import default_clip
 from vosframe.metrics import evaluate_folders

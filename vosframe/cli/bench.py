@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     check_model_source(args)
     from tqdm import tqdm
 
-    from vosframe.bench import open_davis, run_bench
+    from vosframe.bench import run_bench
+    from vosframe.data.davis import open_davis
     from vosframe.threads import resolve_threads
 
     sequences = [s.strip() for s in args.sequences.split(",")] if args.sequences else None

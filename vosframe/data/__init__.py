@@ -5,7 +5,8 @@
   the DAVIS palette, :func:`write_mask`;
 * :mod:`~vosframe.data.overlay`: mask overlays as PNG frames or mp4;
 * :mod:`~vosframe.data.datasets` / :mod:`~vosframe.data.youtube_vos`: DAVIS, YouTube-VOS and
-  plain-folder sequence datasets;
+  plain-folder sequence datasets; :func:`~vosframe.data.davis.open_davis` opens a user's DAVIS
+  folder (2016 or 2017, told by its masks);
 * :mod:`~vosframe.data.clips` / :mod:`~vosframe.data.augment`: training clip datasets;
 * :mod:`~vosframe.data.synthetic` / :mod:`~vosframe.data.textures`: deterministic synthetic
   clips and :func:`default_clip`;
@@ -27,6 +28,7 @@ from vosframe.data.datasets import (
     VideoSequence,
     build_sequence,
 )
+from vosframe.data.davis import davis_year, open_davis
 from vosframe.data.frames import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
@@ -85,11 +87,13 @@ __all__ = [
     "colorize",
     "cutouts_from_sequences",
     "davis_palette",
+    "davis_year",
     "default_clip",
     "generate_clip",
     "list_images",
     "list_masks",
     "load_youtube_vos_meta",
+    "open_davis",
     "open_frames",
     "overlay",
     "pack_youtube_vos",
