@@ -52,9 +52,9 @@ import torch
 import torch.nn.functional as F
 
 import vosframe
+from vosframe.app.zoo import config_path, weights_path
 from vosframe.builder import load_config
 from vosframe.data.datasets import DavisDataset
-from vosframe.zoo import config_path, weights_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "davis2016" / "val_480p"
@@ -80,7 +80,7 @@ def _anchor() -> dict[str, Any]:
 
 def _ours() -> dict[str, Any]:
     """The shipped FRTM's backbone, target model and refiner, read from its config."""
-    model = load_config(str(config_path("frtm_effnetlite0_davis16.py"))).model.to_dict()
+    model = load_config(str(config_path("frtm/frtm_effnetlite0_davis16.py"))).model.to_dict()
     return {k: model[k] for k in ("type", "backbone", "target_model", "refiner")}
 
 

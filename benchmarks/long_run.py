@@ -128,8 +128,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/long_run")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    from vosframe.app.zoo import load_model
     from vosframe.threads import apply_threads
-    from vosframe.zoo import load_model
 
     threads = apply_threads(int(args.threads) if args.threads != "auto" else "auto")
     h, w = (int(v) for v in args.size.split("x"))

@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vosframe.app.zoo import load_model
 from vosframe.core.state import FrameState
 from vosframe.data.datasets import DavisDataset
 from vosframe.data.stress import stress_clip
-from vosframe.zoo import load_model
 
 
 def _iou(pred: np.ndarray, gt: np.ndarray) -> float:

@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vosframe.app.zoo import load_model
 from vosframe.core.scale import SmallObjects, object_cells
 from vosframe.data.frames import list_images, read_frame
 from vosframe.data.masks import read_mask
 from vosframe.data.stress import SMALL_OBJECT_CLIPS as SYNTHETIC
 from vosframe.metrics.davis import frame_scores
-from vosframe.zoo import load_model
 
 
 def run_clip(model, frames, masks, policy) -> dict:

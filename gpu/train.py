@@ -4,9 +4,9 @@
 Runner), each stage limited by wall time (:class:`vosframe.training.time_budget.TimeBudgetHook`)
 and starting from the previous stage's export:
 
-1. ``configs/stcn_effnetlite0_synthetic.py`` (synthetic clips);
-2. ``configs/stcn_effnetlite0_davis16.py`` (DAVIS-2016 train + synthetic, curriculum);
-3. optionally ``configs/stcn_rde_effnetlite0_davis16.py`` (RDE memory + its losses).
+1. ``configs/stcn/stcn_effnetlite0_synthetic.py`` (synthetic clips);
+2. ``configs/stcn/stcn_effnetlite0_davis16.py`` (DAVIS-2016 train + synthetic, curriculum);
+3. optionally ``configs/stcn/stcn_rde_effnetlite0_davis16.py`` (RDE memory + its losses).
 
 On CUDA the model trains there (the Runner moves it; the data preprocessor moves batches)
 with bf16 autocast (``AmpOptimWrapper``); DataLoader workers decode and synthesise clips.
@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 CONFIGS = {
-    "s1": "configs/stcn_effnetlite0_synthetic.py",
-    "s2": "configs/stcn_effnetlite0_davis16.py",
-    "rde": "configs/stcn_rde_effnetlite0_davis16.py",
+    "s1": "configs/stcn/stcn_effnetlite0_synthetic.py",
+    "s2": "configs/stcn/stcn_effnetlite0_davis16.py",
+    "rde": "configs/stcn/stcn_rde_effnetlite0_davis16.py",
 }
 # The packed DAVIS copy keeps every 2nd frame (gpu/pack_data.py): STCN's curriculum skips
 # (5, 10, 15, 20, 25, 5 original frames) become these.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vosframe.zoo import ZOO
+from vosframe.app.zoo import ZOO
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -48,12 +48,13 @@ _LAZY: dict[str, str] = {
     "hookimpl": "vosframe.discovery.hookspecs",
     "load_checkpoint": "vosframe.core.checkpoint",
     "load_config": "vosframe.builder",
-    "load_model": "vosframe.zoo",
+    "load_model": "vosframe.app.zoo",
     "read_checkpoint": "vosframe.core.checkpoint",
     "save_checkpoint": "vosframe.core.checkpoint",
 }
 
 if TYPE_CHECKING:  # static analysers see the eager imports
+    from vosframe.app.zoo import load_model
     from vosframe.builder import build_model, build_plugin, load_config
     from vosframe.core.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
     from vosframe.core.errors import (
@@ -73,7 +74,6 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from vosframe.core.stages import FeatureExtractor, Refiner, TargetLocalizer
     from vosframe.core.state import Features, FrameState, ObjectState, PathRecord
     from vosframe.discovery.hookspecs import hookimpl
-    from vosframe.zoo import load_model
 
 __all__ = [
     "AltOutput",

@@ -1,4 +1,4 @@
-"""``vosframe.bench`` / ``vosframe bench``: the τ sweep on a tiny DAVIS-layout folder."""
+"""``vosframe.app.bench`` / ``vosframe bench``: the τ sweep on a tiny DAVIS-layout folder."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 import torch
 
 import vosframe
-from vosframe.bench import DEFAULT_TAUS, frame_class, run_bench
+from vosframe.app.bench import DEFAULT_TAUS, frame_class, run_bench
+from vosframe.app.segment import segment_video
 from vosframe.cli.main import main
 from vosframe.data.davis import open_davis
 from vosframe.data.masks import write_mask
 from vosframe.data.synthetic import default_clip
 from vosframe.metrics import evaluate_folders
-from vosframe.segment import segment_video
 
 try:
     from vosframe.plugins.reuse_gate import ReuseGate

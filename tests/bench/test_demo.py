@@ -1,4 +1,4 @@
-"""``vosframe.demo.run_demo`` / ``vosframe demo`` on the built-in clip, with small models."""
+"""``vosframe.app.demo.run_demo`` / ``vosframe demo`` on the built-in clip, with small models."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import torch
 
 import vosframe
-import vosframe.zoo
+import vosframe.app.zoo
+from vosframe.app.demo import run_demo
 from vosframe.cli.main import main
 from vosframe.data.synthetic import SyntheticClip, default_clip
-from vosframe.demo import run_demo
 
 try:
     from vosframe.plugins.reuse_gate import ReuseGate
@@ -108,9 +108,9 @@ def test_demo_with_another_path_plugin(clip, tmp_path):
 
 def test_cli_demo_needs_trained_weights(monkeypatch, tmp_path, capsys):
     """No silent fallback to random weights: a clear CheckpointError, exit code 1."""
-    cfg = vosframe.zoo.config_path("frtm_effnetlite0_davis16.py")
-    monkeypatch.setattr(vosframe.zoo, "config_path", lambda name: cfg)
-    monkeypatch.setattr(vosframe.zoo, "weights_path", lambda name: tmp_path / "missing.pt")
+    cfg = vosframe.app.zoo.config_path("frtm/frtm_effnetlite0_davis16.py")
+    monkeypatch.setattr(vosframe.app.zoo, "config_path", lambda name: cfg)
+    monkeypatch.setattr(vosframe.app.zoo, "weights_path", lambda name: tmp_path / "missing.pt")
     assert main(["demo", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "no trained weights for 'g-frtm'" in err and "--checkpoint" in err
@@ -120,9 +120,9 @@ def test_cli_demo_needs_trained_weights(monkeypatch, tmp_path, capsys):
 
 
 def test_cli_demo_with_config_json(monkeypatch, tmp_path, capsys, clip):
-    import vosframe.demo
+    import vosframe.app.demo
 
-    monkeypatch.setattr(vosframe.demo, "default_clip", lambda: short(clip, 6))
+    monkeypatch.setattr(vosframe.app.demo, "default_clip", lambda: short(clip, 6))
     cfg = tmp_path / "small.py"
     cfg.write_text(
         f"model = dict(type='FRTM', backbone=dict(type='ResNet', depth=18), {SMALL}, "

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from vosframe.app.zoo import ZOO, weights_path
 from vosframe.cli.main import main
-from vosframe.zoo import ZOO, weights_path
 
 pytestmark = pytest.mark.skipif(
     not weights_path(ZOO["g-frtm"].weights).is_file(), reason="shipped G-FRTM weights not built"

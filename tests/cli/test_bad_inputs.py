@@ -253,7 +253,7 @@ def test_models_lists_shipped_names_with_figures(case_dir):
     """Case 10: `vosframe models` shows the names --model takes, J&F, FPS and τ."""
     proc = _run(case_dir, ["models"])
     assert proc.returncode == 0, proc.stderr
-    from vosframe.zoo import ZOO
+    from vosframe.app.zoo import ZOO
 
     head = proc.stdout.split("base models")[0].split("models:")[0]
     for name, card in ZOO.items():
@@ -287,7 +287,7 @@ def test_help_is_fast_and_has_examples():
 
 def test_demo_output_folder_is_ignored_by_git():
     """Case 11: the demo's default output folder does not dirty the repository."""
-    from vosframe.demo import DEFAULT_OUT
+    from vosframe.app.demo import DEFAULT_OUT
 
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout")

@@ -12,13 +12,13 @@ import pytest
 import torch
 from toys import ToyOnline, toy_clip
 
+from vosframe.app.segment import segment_video
+from vosframe.app.zoo import ZOO, config_path
 from vosframe.builder import build_model, load_config
 from vosframe.core.errors import DataError, InputError
 from vosframe.data.masks import write_mask
 from vosframe.registry import MODELS
-from vosframe.segment import segment_video
 from vosframe.threads import default_threads, physical_cores, resolve_threads
-from vosframe.zoo import ZOO, config_path
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""``vosframe.selection``: held-out-fold J&F with a toy model on a tiny DAVIS-2016 layout."""
+"""``vosframe.app.selection``: held-out-fold J&F with a toy model on a tiny DAVIS-2016 layout."""
 
 from __future__ import annotations
 
@@ -12,14 +12,7 @@ import pytest
 import torch
 from toys import ToyOnline
 
-from vosframe.cli.main import main
-from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
-from vosframe.core.errors import DataError, InputError
-from vosframe.data.folds import FoldTable
-from vosframe.data.masks import write_mask
-from vosframe.metrics import evaluate_folders
-from vosframe.plugins.spatial_prior import SpatialPrior
-from vosframe.selection import (
+from vosframe.app.selection import (
     Variant,
     format_selection,
     parse_variant,
@@ -27,6 +20,13 @@ from vosframe.selection import (
     variant_grid,
     write_selection,
 )
+from vosframe.cli.main import main
+from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
+from vosframe.core.errors import DataError, InputError
+from vosframe.data.folds import FoldTable
+from vosframe.data.masks import write_mask
+from vosframe.metrics import evaluate_folders
+from vosframe.plugins.spatial_prior import SpatialPrior
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

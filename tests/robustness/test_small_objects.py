@@ -36,7 +36,7 @@ def _mean_iou(session, clip) -> float:
 
 @pytest.fixture(scope="module")
 def frtm():
-    from vosframe.zoo import load_model
+    from vosframe.app.zoo import load_model
 
     return load_model("frtm")
 

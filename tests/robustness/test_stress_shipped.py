@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vosframe.app.zoo import load_model
 from vosframe.data.stress import stress_clip
-from vosframe.zoo import load_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vosframe.app.zoo import ZOO
 from vosframe.core.errors import CheckpointError, InputError
-from vosframe.zoo import ZOO
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
@@ -141,7 +141,7 @@ def load_cli_model(args: argparse.Namespace, default: str | None = None) -> tupl
     Raises:
         CheckpointError: With a message whose fixes are command-line options.
     """
-    from vosframe.zoo import load_model
+    from vosframe.app.zoo import load_model
 
     try:
         if args.config:
@@ -162,7 +162,7 @@ def tau_options(model: VOSModel, tau: float | None) -> dict[str, float]:
     if tau is None:
         return {}
     if model.threshold_plugin is None:
-        from vosframe.zoo import ZOO
+        from vosframe.app.zoo import ZOO
 
         gated = ", ".join(name for name, c in ZOO.items() if c.tau is not None)
         raise InputError(

@@ -7,7 +7,7 @@ Usage::
         [--taus 1,0.9,0.8,0.7,0.5,0.3] [--max-internal-size N] [--precision auto|bf16|fp32]
         [--out DIR] [--json]
 
-All logic lives in :func:`vosframe.bench.run_bench`; this module parses, prints and exits.
+All logic lives in :func:`vosframe.app.bench.run_bench`; this module parses, prints and exits.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from vosframe.cli._common import (
 from vosframe.core.errors import InputError
 
 DEFAULT_TAUS_TEXT = "1,0.9,0.8,0.7,0.5,0.3"
-""":data:`vosframe.bench.DEFAULT_TAUS` as help text (not imported: it would load torch)."""
+""":data:`vosframe.app.bench.DEFAULT_TAUS` as help text (not imported: it would load torch)."""
 
 EXAMPLES = """\
 examples:
@@ -87,7 +87,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """A plain-text table of a :func:`~vosframe.bench.run_bench` report, one row per τ."""
+    """A plain-text table of a :func:`~vosframe.app.bench.run_bench` report, one row per τ."""
     lines = [
         f"{report['model']} on {report['data']} ({len(report['sequences'])} sequence(s), "
         f"precision {report['precision']}, threads {report['threads']})",
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     check_model_source(args)
     from tqdm import tqdm
 
-    from vosframe.bench import run_bench
+    from vosframe.app.bench import run_bench
     from vosframe.data.davis import open_davis
     from vosframe.threads import resolve_threads
 

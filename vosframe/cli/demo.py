@@ -5,7 +5,7 @@ Usage::
     vosframe demo [--model g-frtm] [--out DIR] [--overwrite] [--tau T] [--threads N] [--json]
     vosframe demo --config CFG --checkpoint CKPT ...
 
-All logic lives in :func:`vosframe.demo.run_demo`.
+All logic lives in :func:`vosframe.app.demo.run_demo`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from vosframe.cli._common import (
 )
 
 DEFAULT_MODEL = "g-frtm"
-"""Same as :data:`vosframe.demo.DEFAULT_MODEL` (not imported: it would load torch)."""
+"""Same as :data:`vosframe.app.demo.DEFAULT_MODEL` (not imported: it would load torch)."""
 
 DEFAULT_OUT = "vosframe_demo"
-"""Same as :data:`vosframe.demo.DEFAULT_OUT`."""
+"""Same as :data:`vosframe.app.demo.DEFAULT_OUT`."""
 
 EXAMPLES = f"""\
 examples:
@@ -75,7 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def format_result(result: dict[str, Any]) -> str:
-    """Human-readable lines for a :func:`~vosframe.demo.run_demo` result."""
+    """Human-readable lines for a :func:`~vosframe.app.demo.run_demo` result."""
     tau = f", τ={result['tau']:g}" if result["tau"] is not None else ""
     motion = ", ".join(f"{m} {100 * r:.0f}%" for m, r in result["reuse_by_motion"].items())
     return "\n".join(
@@ -94,8 +94,8 @@ def format_result(result: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Check the options, run the demo and print its figures."""
     check_model_source(args)
-    from vosframe.demo import REPORT_NAME, run_demo
-    from vosframe.outdir import check_output_dir
+    from vosframe.app.demo import REPORT_NAME, run_demo
+    from vosframe.app.outdir import check_output_dir
     from vosframe.threads import apply_threads
 
     earlier_demo = (Path(args.out) / REPORT_NAME).is_file()

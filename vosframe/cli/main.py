@@ -70,8 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from vosframe.app.outdir import terminate_as_interrupt
     from vosframe.cli._common import strip_ansi
-    from vosframe.outdir import terminate_as_interrupt
 
     old_show = warnings.showwarning
     _one_line_warnings(args.command)

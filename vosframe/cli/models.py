@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from vosframe.zoo import ZOO
+from vosframe.app.zoo import ZOO
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def shipped_models() -> list[dict]:
-    """One row per shipped model, from :data:`vosframe.zoo.ZOO`."""
+    """One row per shipped model, from :data:`vosframe.app.zoo.ZOO`."""
     return [
         {
             "name": name,
@@ -64,7 +64,7 @@ def format_shipped(rows: list[dict]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the shipped models and the registry contents."""
-    from vosframe.registered import describe_registered
+    from vosframe.app.registered import describe_registered
 
     info = describe_registered()
     shipped = shipped_models()

@@ -1,7 +1,7 @@
 """``vosframe segment``: segment a video (folder or file) given first-frame masks.
 
 Every option and input is checked before the model is built (see
-:func:`vosframe.segment.prepare_segment`); all logic lives in :mod:`vosframe.segment`.
+:func:`vosframe.app.segment.prepare_segment`); all logic lives in :mod:`vosframe.app.segment`.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check everything, segment and print a summary."""
     check_model_source(args)
-    from vosframe.segment import prepare_segment
+    from vosframe.app.segment import prepare_segment
 
     names = {"frames": "--frames", "masks": "--masks", "out": "--out", "overwrite": "--overwrite"}
     job = prepare_segment(
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from tqdm import tqdm
 
-    from vosframe.segment import run_segment
+    from vosframe.app.segment import run_segment
     from vosframe.threads import apply_threads
 
     threads = apply_threads(args.threads)

@@ -7,7 +7,7 @@ Usage::
     vosframe select --model frtm --folds 0 --seen-in-training --name frtm_folds_smoke
     vosframe select --model g-frtm --grid tau=1,0.7,0.5 --grid SpatialPrior.margin=0.3,0.5
 
-All logic lives in :func:`vosframe.selection.run_folds`; this module parses, prints and
+All logic lives in :func:`vosframe.app.selection.run_folds`; this module parses, prints and
 writes ``benchmarks/results/<name>/selection.{json,md}``. The protocol is
 ``docs/selection_protocol.md``.
 """
@@ -107,7 +107,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _grid(items: list[str]) -> dict[str, list]:
-    from vosframe.selection import parse_variant
+    from vosframe.app.selection import parse_variant
 
     grid: dict[str, list] = {}
     for item in items:
@@ -120,15 +120,15 @@ def _grid(items: list[str]) -> dict[str, list]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the folds, write the results and print the summary."""
-    from vosframe.selection import (
+    from vosframe.app.selection import (
         format_selection,
         parse_variant,
         run_folds,
         variant_grid,
         write_selection,
     )
+    from vosframe.app.zoo import card, load_model, weights_path
     from vosframe.threads import resolve_threads
-    from vosframe.zoo import card, load_model, weights_path
 
     if args.variant and args.grid:
         raise InputError("give --variant or --grid, not both")

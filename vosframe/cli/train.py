@@ -8,9 +8,9 @@ from vosframe.cli._common import add_threads
 
 EXAMPLES = """\
 examples:
-  vosframe train configs/frtm_effnetlite0_davis16.py --work-dir work_dirs/frtm
-  vosframe train configs/ttvos_effnetlite0_davis16.py --cfg-options train_cfg.max_epochs=2
-  torchrun --nproc-per-node 2 -m vosframe train configs/frtm_effnetlite0_davis16.py
+  vosframe train configs/frtm/frtm_effnetlite0_davis16.py --work-dir work_dirs/frtm
+  vosframe train configs/ttvos/ttvos_effnetlite0_davis16.py --cfg-options train_cfg.max_epochs=2
+  torchrun --nproc-per-node 2 -m vosframe train configs/frtm/frtm_effnetlite0_davis16.py
 """
 
 

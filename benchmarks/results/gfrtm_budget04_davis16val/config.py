@@ -2,7 +2,7 @@
 # vosframe bench --config benchmarks/results/gfrtm_budget04_davis16val/config.py \
 #   --checkpoint vosframe/weights/gfrtm_effnetlite0_davis16.pt \
 #   --data ../shared/data/davis2016/val_480p --threads 1
-_base_ = ["../../../configs/gfrtm_effnetlite0_davis16.py"]
+_base_ = ["../../../configs/frtm/gfrtm_effnetlite0_davis16.py"]
 model = dict(
     plugins=[
         {

@@ -1,10 +1,10 @@
 # TTVOS stage 1 (the official saliency stage, adapted): seeded synthetic clips with real-photo
 # textures only, with large objects (6-25% of the frame, like salient objects; the default
 # synthetic objects cover ~1%). Train:
-#   vosframe train configs/ttvos_effnetlite0_synthetic.py --work-dir work_dirs/ttvos_s1
+#   vosframe train configs/ttvos/ttvos_effnetlite0_synthetic.py --work-dir work_dirs/ttvos_s1
 _base_ = [
-    "_base_/models/ttvos_effnetlite0.py",
-    "_base_/datasets/davis16_bank_240p.py",
+    "../_base_/models/ttvos_effnetlite0.py",
+    "../_base_/datasets/davis16_bank_240p.py",
 ]
 train_dataset = dict(
     sources=[

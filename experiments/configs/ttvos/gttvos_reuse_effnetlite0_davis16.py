@@ -1,11 +1,8 @@
 # G-TTVOS with the paper's feature reuse (translated R_t@16 + S_hat): TTVOS + the same
-# ReuseGate plugin as G-FRTM, attached through the skip points TTVOS declares (no TTVOS code
-# in the plugin, no gate code in TTVOS). Not the shipped G-TTVOS (that one copies the
-# previous mask, configs/gttvos_effnetlite0_davis16.py): measured on DAVIS-16 val (1 thread,
-# benchmarks/results/gttvos_reuse_r16_davis16val/) its gate never reuses at tau >= 0.5 and
-# reuses 45% at tau 0.3 for -19 J&F; its reused frames cost 34 ms against 42 ms.
-# Train (starts from the trained TTVOS, which stays frozen; only the gate's modules learn):
-#   vosframe train configs/gttvos_reuse_effnetlite0_davis16.py --work-dir work_dirs/gttvos
+# ReuseGate plugin, attached through the skip points TTVOS declares. Starts from the shipped
+# TTVOS, frozen; only the gate's modules learn.
+#   vosframe train experiments/configs/ttvos/gttvos_reuse_effnetlite0_davis16.py \
+#       --work-dir work_dirs/gttvos_reuse
 #
 # Placement (benchmarks/ttvos_stages.py): TTVOS's decoder is tiny; what a reused frame
 # saves is the backbone's stride-16 level, the template attention, the short-term branch
@@ -13,14 +10,14 @@
 # paper's re-entry point (R_t@16, the decoder's stride-16 feature) costs no more here than
 # re-entering later (a translator at stride 4 costs more than the decoder levels it skips),
 # and the stride-8/4 levels then still read the current frame's features.
-_base_ = ["ttvos_effnetlite0_davis16.py"]
+_base_ = ["../../../configs/ttvos/ttvos_effnetlite0_davis16.py"]
 model = dict(
     plugins=[
         dict(
             type="ReuseGate",
             tau=0.7,
             reentry="R_t@16",
-            gate_target="alt_quality",  # as G-FRTM (see configs/gfrtm_effnetlite0_davis16.py)
+            gate_target="alt_quality",  # as G-FRTM (see configs/frtm/gfrtm_effnetlite0_davis16.py)
             quality_scale=0.2,
             train_reuse_prob=0.5,
             freeze_base=True,  # tau = 1 stays exactly the shipped TTVOS

@@ -1,7 +1,7 @@
 # Memory model, stage 1 (STM/STCN's still-image stage, adapted): 3-frame synthetic clips of
 # up to 3 photo-textured objects under per-frame affine + elastic deformation.
-#   vosframe train configs/stcn_effnetlite0_synthetic.py --work-dir work_dirs/stcn_s1
-_base_ = ["_base_/models/stcn_effnetlite0.py"]
+#   vosframe train configs/stcn/stcn_effnetlite0_synthetic.py --work-dir work_dirs/stcn_s1
+_base_ = ["../_base_/models/stcn_effnetlite0.py"]
 train_dataset = dict(
     type="MemoryClipDataset",
     sources=[dict(type="synthetic", seed=0, object_size=(0.5, 1.0), motion="normal")],

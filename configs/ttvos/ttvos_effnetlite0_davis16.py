@@ -1,18 +1,17 @@
 # TTVOS on EfficientNet-Lite0, stage 2 (the official video stages, adapted): DAVIS-2016 train
 # (240p) + synthetic clips, starting from stage 1 (synthetic clips only). Train:
-#   vosframe train configs/ttvos_effnetlite0_synthetic.py --work-dir work_dirs/ttvos_s1
-#   vosframe train configs/ttvos_effnetlite0_davis16.py --work-dir work_dirs/ttvos
+#   vosframe train configs/ttvos/ttvos_effnetlite0_synthetic.py --work-dir work_dirs/ttvos_s1
+#   vosframe train configs/ttvos/ttvos_effnetlite0_davis16.py --work-dir work_dirs/ttvos
 _base_ = [
-    "_base_/models/ttvos_effnetlite0.py",
-    "_base_/datasets/davis16_bank_240p.py",
-    "_base_/plugins/spatial_prior.py",
+    "../_base_/models/ttvos_effnetlite0.py",
+    "../_base_/datasets/davis16_bank_240p.py",
+    "../_base_/plugins/spatial_prior.py",
 ]
-# Inference size (shorter side). Trained at 240p; DAVIS is scored at 480p. Measured on the
-# 10 DAVIS-16 val sequences (vosframe bench, 1 thread, bf16, busy machine): 240 -> J&F 56.9
-# at 21.6 FPS, 360 -> 50.6 at 14.4 FPS (the template attention and the short-term branch
-# see objects at the scale they were trained on only at 240).
-# The spatial prior (configs/_base_/plugins/spatial_prior.py; inference only, added after
-# the shipped weights were trained): measured once on val, J&F 56.9 -> 58.0.
+# Inference at 240 (shorter side), the scale it was trained at: the template attention and
+# the short-term branch see objects at the scale they were trained on only there (the
+# figures: configs/ttvos/README.md). The spatial prior (configs/_base_/plugins/
+# spatial_prior.py) acts at inference only; it was added after the shipped weights were
+# trained.
 model = dict(max_internal_size=240, plugins=[{{_base_.spatial_prior}}])
 train_dataset = dict(
     sources=[

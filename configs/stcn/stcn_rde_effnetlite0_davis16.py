@@ -1,7 +1,7 @@
 # Memory model with the RDE memory, stage 3 (RDE-VOS's stage with its losses): 5-frame DAVIS
 # clips (+ synthetic), from stage 2; the SAM is new, the rest continues training.
-#   vosframe train configs/stcn_rde_effnetlite0_davis16.py --work-dir work_dirs/stcn_rde
-_base_ = ["_base_/models/stcn_rde_effnetlite0.py"]
+#   vosframe train configs/stcn/stcn_rde_effnetlite0_davis16.py --work-dir work_dirs/stcn_rde
+_base_ = ["../_base_/models/stcn_rde_effnetlite0.py"]
 model = dict(bootstrap=dict(start=0.0, end=0.5, top_p=0.15, epochs=6))
 train_dataset = dict(
     type="MemoryClipDataset",

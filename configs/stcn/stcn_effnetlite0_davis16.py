@@ -1,8 +1,8 @@
 # Memory model, stage 2: DAVIS-2016 train clips (240p, 3 frames, STCN's max-skip curriculum)
 # with a quarter synthetic clips, from stage 1. Bootstrapped cross entropy throughout.
-#   vosframe train configs/stcn_effnetlite0_synthetic.py --work-dir work_dirs/stcn_s1
-#   vosframe train configs/stcn_effnetlite0_davis16.py --work-dir work_dirs/stcn [--fold K]
-_base_ = ["_base_/models/stcn_effnetlite0.py"]
+#   vosframe train configs/stcn/stcn_effnetlite0_synthetic.py --work-dir work_dirs/stcn_s1
+#   vosframe train configs/stcn/stcn_effnetlite0_davis16.py --work-dir work_dirs/stcn [--fold K]
+_base_ = ["../_base_/models/stcn_effnetlite0.py"]
 # Inference at 360p internal (trained at 240p): chosen on fold 0's held-out videos with
 # `vosframe select --grid max_internal_size=240,360` (benchmarks/results/stcn_fold0_gpu1_size).
 model = dict(

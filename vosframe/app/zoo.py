@@ -1,0 +1,166 @@
+"""Named, shipped models: ``vosframe segment --model NAME``.
+
+Each entry names a config in ``vosframe.configs`` (``<family>/<file>.py``: one folder per
+model family, whose README lists its configs, the zoo's figures and the commands that
+trained them) and a checkpoint in ``vosframe/weights/`` (trained weights only; backbone
+weights come from their own package). :data:`ZOO` is the one source of the shipped models:
+``vosframe models``, the README's table and the family READMEs' tables are checked against
+it. The recipe (config + command) that produced each checkpoint is also recorded in its
+metadata and in ``vosframe/weights/README.md``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import attrs
+
+from vosframe.core.errors import CheckpointError, RegistryError
+
+if TYPE_CHECKING:  # torch is imported when a model is loaded, not when the zoo is listed
+    from vosframe.core.model import VOSModel
+
+
+@attrs.frozen
+class ModelCard:
+    """A shipped model.
+
+    Attributes:
+        config: Config file inside ``vosframe.configs``, as ``<family>/<file>.py``.
+        weights: Checkpoint file name inside ``vosframe/weights``.
+        summary: One line for humans.
+        tau: Default reuse-gate threshold (its config's value; None without a gate).
+        jf: DAVIS-2016 val J&F (percent) at the default setting, from ``results``.
+        fps: Frames per second of that run (1 thread, its machine), from ``results``.
+        results: The benchmark folder (``benchmarks/results/``) holding ``jf`` and ``fps``.
+    """
+
+    config: str
+    weights: str
+    summary: str
+    tau: float | None = None
+    jf: float | None = None
+    fps: float | None = None
+    results: str = ""
+
+
+ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
+    {
+        "frtm": ModelCard(
+            "frtm/frtm_effnetlite0_davis16.py",
+            "frtm_effnetlite0_davis16.pt",
+            "FRTM on EfficientNet-Lite0, trained on DAVIS-2016 train (240p) + synthetic clips",
+            jf=75.0,
+            fps=6.5,
+            results="gfrtm_davis16val (tau 1)",
+        ),
+        "g-frtm": ModelCard(
+            "frtm/gfrtm_effnetlite0_davis16.py",
+            "gfrtm_effnetlite0_davis16.pt",
+            "FRTM + reuse gate (G-FRTM), EfficientNet-Lite0",
+            tau=0.7,
+            jf=73.6,
+            fps=10.2,
+            results="gfrtm_davis16val (tau 0.7)",
+        ),
+        "ttvos": ModelCard(
+            "ttvos/ttvos_effnetlite0_davis16.py",
+            "ttvos_effnetlite0_davis16.pt",
+            "TTVOS on EfficientNet-Lite0, trained on synthetic clips, then DAVIS-2016 train (240p)",
+            jf=58.0,
+            fps=38.2,
+            results="gttvos_davis16val (tau 1)",
+        ),
+        "g-ttvos": ModelCard(
+            "ttvos/gttvos_effnetlite0_davis16.py",
+            "gttvos_effnetlite0_davis16.pt",
+            "TTVOS + the same reuse gate plugin (G-TTVOS), EfficientNet-Lite0",
+            tau=0.7,
+            jf=56.6,
+            fps=46.3,
+            results="gttvos_davis16val (tau 0.7)",
+        ),
+        "stcn": ModelCard(
+            "stcn/stcn_effnetlite0_davis16.py",
+            "stcn_effnetlite0_davis16.pt",
+            "STCN-style memory model (bounded memory), EfficientNet-Lite0, trained on synthetic"
+            " clips, then DAVIS-2016 train (240p)",
+            jf=70.0,
+            fps=10.8,
+            results="stcn_davis16val (tau 1)",
+        ),
+        "g-stcn": ModelCard(
+            "stcn/gstcn_effnetlite0_davis16.py",
+            "gstcn_effnetlite0_davis16.pt",
+            "The memory model + the same reuse gate plugin (G-STM), EfficientNet-Lite0",
+            tau=0.9,
+            jf=70.5,
+            fps=11.7,
+            results="gstcn_davis16val (tau 0.9)",
+        ),
+    }
+)
+
+
+def config_path(name: str) -> Path:
+    """Path of a shipped config file, ``name`` relative to ``vosframe.configs``
+    (e.g. ``"frtm/frtm_effnetlite0_davis16.py"``)."""
+    return Path(str(resources.files("vosframe.configs").joinpath(name)))
+
+
+def weights_path(name: str) -> Path:
+    """Path of a shipped checkpoint file."""
+    return Path(str(resources.files("vosframe").joinpath("weights", name)))
+
+
+def card(name: str) -> ModelCard:
+    """The zoo entry ``name``; raises :class:`RegistryError` listing the names."""
+    try:
+        return ZOO[name]
+    except KeyError:
+        raise RegistryError(
+            f"no shipped model {name!r}; shipped models: {', '.join(ZOO)}. Fix: use one of "
+            f"them, or pass --config CFG [--checkpoint CKPT]."
+        ) from None
+
+
+def load_model(
+    name: str | None = None,
+    *,
+    config: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+) -> VOSModel:
+    """Build a shipped model by name, or a model from a config (and optional checkpoint).
+
+    Raises:
+        CheckpointError: The shipped weights are not in this install, or do not match.
+        RegistryError: Unknown name.
+    """
+    if name is not None:
+        entry = card(name)
+        cfg = config_path(entry.config)
+        ckpt = Path(checkpoint) if checkpoint else weights_path(entry.weights)
+        if not cfg.is_file():
+            raise RegistryError(
+                f"model {name!r} is listed but its config {entry.config} is not in this install "
+                f"(not implemented yet in this version). Fix: pass --config CFG."
+            )
+        if not ckpt.is_file():
+            raise CheckpointError(
+                f"no trained weights for {name!r} in this install (expected {ckpt}). Fix: pass "
+                f"--checkpoint CKPT, or train them: vosframe train {cfg}"
+            )
+    elif config is not None:
+        cfg, ckpt = Path(config), Path(checkpoint) if checkpoint else None
+    else:
+        raise RegistryError("give a model name or a config")
+    from vosframe.builder import build_model
+    from vosframe.core.checkpoint import load_checkpoint
+
+    model = build_model(str(cfg))
+    if ckpt is not None:
+        load_checkpoint(model, ckpt)
+    return model
