@@ -11,7 +11,8 @@ from vosframe.cli.train import _parse
 EXAMPLES = """\
 examples:
   vosframe train-gate configs/frtm/gfrtm_effnetlite0_davis16.py --work-dir work_dirs/gfrtm
-  vosframe train-gate configs/ttvos/gttvos_effnetlite0_davis16.py --cfg-options gate_traces.steps=100
+  vosframe train-gate configs/ttvos/gttvos_effnetlite0_davis16.py \\
+      --cfg-options gate_traces.steps=100
 """
 
 
