@@ -413,9 +413,9 @@ def train_from_config(
     Raises:
         ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``.
     """
-    from vosframe.bench import open_davis
     from vosframe.builder import build_model, load_config
     from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
+    from vosframe.data.davis import open_davis
 
     from .pre_gate import train_pre_gate
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
+from vosframe.app.zoo import ZOO, load_model, weights_path
 from vosframe.core.errors import InputError
 from vosframe.core.state import DecisionOptions
-from vosframe.zoo import ZOO, load_model, weights_path
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from toys import LATE_OBJECT_FRAME, LATE_OBJECT_IDS, late_object_clip, mask_iou
 
-from vosframe.zoo import ZOO, load_model, weights_path
+from vosframe.app.zoo import ZOO, load_model, weights_path
 
 pytestmark = pytest.mark.skipif(
     not weights_path(ZOO["frtm"].weights).is_file(), reason="shipped FRTM weights not built"

@@ -17,7 +17,7 @@ from toys import LATE_OBJECT_FRAME, LATE_OBJECT_IDS, late_object_clip, mask_iou
 import vosframe
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "configs" / "stcn_effnetlite0_davis16.py"
+CONFIG = ROOT / "configs" / "stcn" / "stcn_effnetlite0_davis16.py"
 SHIPPED = ROOT / "vosframe" / "weights" / "stcn_effnetlite0_davis16.pt"
 WEIGHTS = Path(os.environ.get("VOSFRAME_STCN_CHECKPOINT", SHIPPED))
 

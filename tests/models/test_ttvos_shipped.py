@@ -8,7 +8,7 @@ import pytest
 import torch
 from toys import LATE_OBJECT_FRAME, LATE_OBJECT_IDS, late_object_clip, mask_iou
 
-from vosframe.zoo import ZOO, load_model, weights_path
+from vosframe.app.zoo import ZOO, load_model, weights_path
 
 
 @pytest.mark.parametrize("name", ["ttvos", "g-ttvos"])

@@ -11,8 +11,8 @@ import pytest
 import torch
 from toys import ToyMemory, ToyOnline, toy_clip
 
-from vosframe.bench import open_davis
 from vosframe.core.errors import ConfigError, DataError
+from vosframe.data.davis import open_davis
 from vosframe.data.masks import write_mask
 from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate import traces as gate_traces
@@ -229,7 +229,7 @@ def test_gate_pool_runs_the_gate_on_a_coarser_grid():
 def test_train_gate_command_explains_a_config_without_traces(capsys):
     from vosframe.cli.main import main
 
-    config = Path(__file__).parents[2] / "configs" / "frtm_effnetlite0_davis16.py"
+    config = Path(__file__).parents[2] / "configs" / "frtm" / "frtm_effnetlite0_davis16.py"
     assert main(["train-gate", str(config), "--work-dir", "/nonexistent/never"]) == 1
     err = capsys.readouterr().err
     assert "gate_traces=dict(data=FOLDER" in err and "load_from_vosframe" in err

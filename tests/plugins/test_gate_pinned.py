@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vosframe.zoo import ZOO, load_model, weights_path
+from vosframe.app.zoo import ZOO, load_model, weights_path
 
 SEQUENCE = "car-turn"
 FRAMES = 8
