@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
-
 from vosframe.core.errors import ConfigError
-from vosframe.core.plugin import AltOutput, ModelPlugin
+from vosframe.core.plugin import AltResult, Decision, ModelPlugin, Reenter
 from vosframe.core.skip_points import Need
 from vosframe.core.state import FrameState, ObjectState
 
@@ -41,18 +39,17 @@ class ScheduledReuse(ModelPlugin):
         self.period = int(period)
         self.needs = (Need("feature_cut"), Need("reentry", name=reentry))
 
-    def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
+    def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[Decision]:
         """Alternative path when the object's frame count since its start ends a cycle, or
         the path the session forces (``frame.options.force``); ``tau`` does not apply."""
         force = frame.options.force
         if force is not None:
-            return [force == "alt"] * len(objects)
-        return [(frame.index - o.first_frame) % self.period == 0 for o in objects]
+            return [Decision(force == "alt") for _ in objects]
+        return [Decision((frame.index - o.first_frame) % self.period == 0) for o in objects]
 
-    def alternative(self, frame: FrameState, objects: Sequence[ObjectState]) -> AltOutput:
+    def alternative(
+        self, frame: FrameState, objects: Sequence[ObjectState], decisions: Sequence[Decision]
+    ) -> list[AltResult]:
         """The last computed score and refined feature, unchanged."""
         name = self.points["reentry"].name
-        return AltOutput(
-            score=torch.cat([o.last_score for o in objects]),
-            refined=torch.cat([o.refined[name] for o in objects]),
-        )
+        return [Reenter(o.last_score, o.refined[name]) for o in objects]

@@ -7,7 +7,8 @@ plugins (built-in and third-party, through pluggy) once, lazily.
 Registries: :data:`MODELS` (base models), :data:`BACKBONES`, :data:`PLUGINS` (model
 plugins such as the reuse gate), :data:`DATASETS`, :data:`METRICS`, :data:`HOOKS`
 (training hooks for the mmengine Runner), :data:`LOSSES` (auxiliary training losses
-any base model can enable in its config).
+any base model can enable in its config), :data:`TRAINERS` (plugins' training recipes in
+the clip loop, a config's ``plugin_trainer``).
 """
 
 from vosframe.registry.core import (
@@ -19,6 +20,7 @@ from vosframe.registry.core import (
     MODELS,
     PLUGINS,
     REGISTRIES,
+    TRAINERS,
     VosRegistry,
     build_from_cfg,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "MODELS",
     "PLUGINS",
     "REGISTRIES",
+    "TRAINERS",
     "VosRegistry",
     "build_from_cfg",
 ]

@@ -69,6 +69,7 @@ DATASETS = VosRegistry("dataset", parent=MM_DATASETS, scope="vosframe")
 METRICS = VosRegistry("metric", parent=MM_METRICS, scope="vosframe")
 HOOKS = VosRegistry("hook", parent=MM_HOOKS, scope="vosframe")
 LOSSES = VosRegistry("loss", scope="vosframe")
+TRAINERS = VosRegistry("trainer", scope="vosframe")
 
 REGISTRIES: Mapping[str, VosRegistry] = MappingProxyType(
     {
@@ -79,6 +80,7 @@ REGISTRIES: Mapping[str, VosRegistry] = MappingProxyType(
         "metrics": METRICS,
         "hooks": HOOKS,
         "losses": LOSSES,
+        "trainers": TRAINERS,
     }
 )
 

@@ -21,10 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from vosframe import (
-    AltOutput,
+    Decision,
     FeatureExtractor,
     ModelPlugin,
     Need,
+    Reenter,
     Refiner,
     SkipPoint,
     SkipPoints,
@@ -263,14 +264,11 @@ class SchedulePlugin(ModelPlugin):
 
     def decide(self, frame, objects):
         self.deepest_seen.append(frame.features.deepest)
-        return [frame.index % self.period == self.period - 1 for _ in objects]
+        return [Decision(frame.index % self.period == self.period - 1) for _ in objects]
 
-    def alternative(self, frame, objects):
+    def alternative(self, frame, objects, decisions):
         name = self.points["reentry"].name
-        return AltOutput(
-            score=torch.cat([o.last_score for o in objects]),
-            refined=torch.cat([o.refined[name] for o in objects]),
-        )
+        return [Reenter(o.last_score, o.refined[name]) for o in objects]
 
 
 class NeverPlugin(SchedulePlugin):
@@ -278,7 +276,7 @@ class NeverPlugin(SchedulePlugin):
 
     def decide(self, frame, objects):
         super().decide(frame, objects)
-        return [False] * len(objects)
+        return [Decision() for _ in objects]
 
 
 def toy_clip(n: int = 8, h: int = 48, w: int = 64, seed: int = 0, ids=(3, 7)):

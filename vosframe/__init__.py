@@ -20,18 +20,22 @@ from vosframe._version import __version__
 # Public names and the module that defines each, imported on first use (PEP 562) so that
 # ``import vosframe`` and ``vosframe --help`` do not pay for torch until a name is needed.
 _LAZY: dict[str, str] = {
-    "AltOutput": "vosframe.core.plugin",
     "CheckpointError": "vosframe.core.errors",
     "ConfigError": "vosframe.core.errors",
     "DataError": "vosframe.core.errors",
+    "Decision": "vosframe.core.plugin",
     "FeatureExtractor": "vosframe.core.stages",
     "Features": "vosframe.core.state",
     "FrameState": "vosframe.core.state",
     "InputError": "vosframe.core.errors",
+    "Keep": "vosframe.core.plugin",
+    "Logits": "vosframe.core.plugin",
     "ModelPlugin": "vosframe.core.plugin",
     "Need": "vosframe.core.skip_points",
     "ObjectState": "vosframe.core.state",
     "PathRecord": "vosframe.core.state",
+    "Probs": "vosframe.core.plugin",
+    "Reenter": "vosframe.core.plugin",
     "Refiner": "vosframe.core.stages",
     "RegistryError": "vosframe.core.errors",
     "Session": "vosframe.core.session",
@@ -68,7 +72,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         VosframeError,
     )
     from vosframe.core.model import VOSModel
-    from vosframe.core.plugin import AltOutput, ModelPlugin
+    from vosframe.core.plugin import Decision, Keep, Logits, ModelPlugin, Probs, Reenter
     from vosframe.core.session import Session, StepResult
     from vosframe.core.skip_points import Need, SkipPoint, SkipPoints
     from vosframe.core.stages import FeatureExtractor, Refiner, TargetLocalizer
@@ -76,18 +80,22 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from vosframe.discovery.hookspecs import hookimpl
 
 __all__ = [
-    "AltOutput",
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "Decision",
     "FeatureExtractor",
     "Features",
     "FrameState",
     "InputError",
+    "Keep",
+    "Logits",
     "ModelPlugin",
     "Need",
     "ObjectState",
     "PathRecord",
+    "Probs",
+    "Reenter",
     "Refiner",
     "RegistryError",
     "Session",

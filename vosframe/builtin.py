@@ -82,3 +82,11 @@ def register_losses(register: Register) -> None:
     register(TemporalConsistencyLoss)
     register(UnbiasedGuidanceLoss)
     register(MaskConsistencyLoss)
+
+
+@hookimpl
+def register_trainers(register: Register) -> None:
+    """The reuse gate's clip-loop recipe."""
+    from vosframe.training.gate.clip import GateClipTrainer
+
+    register(GateClipTrainer)

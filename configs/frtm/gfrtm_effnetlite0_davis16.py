@@ -20,7 +20,7 @@
 # and its training settings are configs/_base_/plugins/copy_gate_traces.py
 # (copy_gate_cascade); the pre-gate is fitted after the gate on the same traces.
 _base_ = ["frtm_effnetlite0_davis16.py", "../_base_/plugins/copy_gate_traces.py"]
-model = dict(plugins=[{{_base_.copy_gate_cascade}}, {{_base_.spatial_prior}}])
+model = dict(plugins=[{{_base_.copy_gate}}, {{_base_.spatial_prior}}])
 load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"
 # short_side: the scale FRTM runs 480p videos at (max_internal_size); frame_steps: each
 # training video also on every 2nd frame (twice the motion per frame)

@@ -2,18 +2,27 @@
 
 Config::
 
-    model = dict(type="FRTM", ..., plugins=[dict(type="ReuseGate", tau=0.7)])
+    model = dict(type="FRTM", ..., plugins=[dict(type="ReuseGate")])  # the shipped cascade
+    model = dict(type="FRTM", ..., plugins=[dict(type="ReuseGate", preset="paper")])
 
-See :mod:`vosframe.plugins.reuse_gate.plugin` (inference and variants),
-:mod:`~vosframe.plugins.reuse_gate.modules` (the modules),
-:mod:`~vosframe.plugins.reuse_gate.training` (losses, margin schedule),
-:mod:`~vosframe.plugins.reuse_gate.traces` (training a ``copy`` gate on inference traces,
-``vosframe train-gate``) and :mod:`~vosframe.plugins.reuse_gate.accounting` (FLOPs per
-path).
+Modules: :mod:`~vosframe.plugins.reuse_gate.plugin` (the plugin),
+:mod:`~vosframe.plugins.reuse_gate.options` (option groups and presets),
+:mod:`~vosframe.plugins.reuse_gate.policy` (the decision rules),
+:mod:`~vosframe.plugins.reuse_gate.networks` (its networks),
+:mod:`~vosframe.plugins.reuse_gate.cues` and
+:mod:`~vosframe.plugins.reuse_gate.frame_cues` (its inputs). Training lives in
+:mod:`vosframe.training.gate`; the design notes in ``docs/reuse_gate.md``.
 """
 
-from .accounting import path_flops
-from .plugin import GateObjectState, ReuseGate
-from .training import gate_probability_loss, margin
+from .options import PRESETS, GateArch, GatePolicy
+from .plugin import Choice, ReuseGate
+from .state import GateObjectState
 
-__all__ = ["GateObjectState", "ReuseGate", "gate_probability_loss", "margin", "path_flops"]
+__all__ = [
+    "PRESETS",
+    "Choice",
+    "GateArch",
+    "GateObjectState",
+    "GatePolicy",
+    "ReuseGate",
+]

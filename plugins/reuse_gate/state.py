@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import attrs
 import torch
 
@@ -16,18 +14,14 @@ class GateObjectState:
         template: ``(1, K, K)`` the object's template (from its first frame).
         score: ``S_{t-n}``: the last computed localizer score (see the module notes for the
             value before the first full frame), or None if not known yet.
-        p_reuse: The gate's reuse probability on the last frame it ran (NaN before).
-        delta: ``Delta_t`` of the current frame, set by ``decide`` for objects that take
-            the alternative path and need it (cleared in ``observe``).
-        copy: True if the object copies its previous mask on the current frame.
         feature: F_t of the object's last computed frame (``motion_cue`` only).
         run: Consecutive frames the object has taken the alternative path.
         image: The object's last computed frame, pooled (``pixel_cue`` or ``copy_motion``).
-        mask: The object's last computed output mask on the stride-4 grid
-            (``history_cue`` only), from frame ``mask_index``.
+        mask: The object's last computed output mask on the stride-4 grid (with a drift
+            budget), from frame ``mask_index``.
         mask_index: Frame index of ``mask``.
         mask_rate: Mask change per frame between the object's last two computed frames
-            (``history_cue`` only; None until it has two).
+            (with a drift budget; None until it has two).
         prob: The object's output mask on its last computed frame (``copy_motion`` only).
         shift: The shift of the object's current output from ``prob``, in stride-4 cells
             (``copy_motion`` only).
@@ -39,9 +33,6 @@ class GateObjectState:
 
     template: torch.Tensor
     score: torch.Tensor | None
-    p_reuse: float = math.nan
-    delta: torch.Tensor | None = None
-    copy: bool = False
     feature: torch.Tensor | None = None
     run: int = 0
     image: torch.Tensor | None = None

@@ -79,7 +79,7 @@ def small_model(plugin="gate"):
     if plugin == "gate":
         if ReuseGate is None:
             pytest.skip("ReuseGate is not importable in this build")
-        cfg["plugins"] = [ReuseGate(tau=0.7)]
+        cfg["plugins"] = [ReuseGate(preset="paper", tau=0.7)]
     elif plugin == "schedule":
         cfg["plugins"] = [dict(type="ScheduledReuse", period=2)]
     return vosframe.build_model(cfg)

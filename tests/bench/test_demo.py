@@ -54,7 +54,7 @@ MIXED = [0, 1, 2, 10, 11, 17, 18, 34]  # start, normal, static and jump frames
 def small_model(gate: bool = True):
     torch.manual_seed(0)
     plugin = (
-        ReuseGate(tau=0.7)
+        ReuseGate(preset="paper", tau=0.7)
         if gate and ReuseGate is not None
         else dict(type="ScheduledReuse", period=2)
     )

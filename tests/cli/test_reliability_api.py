@@ -14,7 +14,7 @@ from toys import ToyOnline, toy_clip
 
 from vosframe.app.segment import segment_video
 from vosframe.app.zoo import ZOO, config_path
-from vosframe.builder import build_model, load_config
+from vosframe.builder import build_model, build_plugin, load_config
 from vosframe.core.errors import DataError, InputError
 from vosframe.data.masks import write_mask
 from vosframe.registry import MODELS
@@ -124,6 +124,6 @@ def test_segment_video_refuses_inputs_as_output_and_keeps_them(toy_model, tmp_pa
 def test_zoo_default_tau_is_the_configs(name):
     """`vosframe models` reads τ from the zoo card; it must be the shipped config's."""
     cfg = load_config(config_path(ZOO[name].config))
-    plugins = cfg.model.get("plugins") or []
-    taus = [p["tau"] for p in plugins if isinstance(p, dict) and "tau" in p]
+    plugins = [build_plugin(p) for p in cfg.model.get("plugins") or []]
+    taus = [p.default_options().tau for p in plugins if p.has_threshold]
     assert (taus[0] if taus else None) == ZOO[name].tau

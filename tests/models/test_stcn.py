@@ -27,7 +27,7 @@ def _model(memory=None, plugin=None, **kw):
     if memory is not None:
         cfg["memory"] = memory
     if plugin is not None:
-        cfg["plugins"] = [dict(type="ReuseGate", **plugin)]
+        cfg["plugins"] = [dict(type="ReuseGate", preset="paper", **plugin)]
     return vosframe.build_model(cfg).eval()
 
 

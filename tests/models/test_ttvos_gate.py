@@ -9,6 +9,7 @@ from toys import toy_clip
 
 import vosframe
 from vosframe.plugins.reuse_gate import ReuseGate
+from vosframe.training.gate import GateClipTrainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -17,7 +18,7 @@ def _model(plugin: dict | None = None):
     torch.manual_seed(0)
     cfg = dict(type="TTVOS", backbone=dict(type="EfficientNetLite0", pretrained=False))
     if plugin is not None:
-        cfg["plugins"] = [dict(type="ReuseGate", **plugin)]
+        cfg["plugins"] = [dict(type="ReuseGate", preset="paper", **plugin)]
     return vosframe.build_model(cfg).eval()
 
 
@@ -65,7 +66,8 @@ def test_gate_trains_on_ttvos_through_forward():
     frames, label0 = toy_clip(3, h=64, w=96, seed=0)
     f = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float()[None] / 255
     m = torch.from_numpy(np.stack([np.roll(label0 == 3, 2 * k, 1) for k in range(3)]))
-    losses = model({"frames": f, "masks": m[None, :, None].float()}, mode="loss")
+    batch = {"frames": f, "masks": m[None, :, None].float()}
+    losses = model(batch, mode="loss", trainer=GateClipTrainer())
     assert {"loss_seg", "loss_delta", "loss_gate", "reuse_rate"} <= set(losses)
     sum(v for k, v in losses.items() if "loss" in k).backward()
     grads = [p.grad for p in model.path_plugin.gate.parameters()]

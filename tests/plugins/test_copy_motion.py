@@ -9,7 +9,15 @@ from toys import ToyOnline
 
 from vosframe.core.errors import ConfigError
 from vosframe.plugins.reuse_gate import ReuseGate
-from vosframe.plugins.reuse_gate.motion import estimate_shift, shift_map, shift_mask
+from vosframe.plugins.reuse_gate.cues import (
+    coarse_mask,
+    estimate_shift,
+    image_change_cue,
+    pool_image,
+    shift_map,
+    shift_mask,
+)
+from vosframe.training.gate.traces import SequenceTrace, moved_sample
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -65,9 +73,9 @@ def test_shift_map_moves_and_fills_with_zeros():
 
 def test_copy_motion_needs_the_copy_variant():
     with pytest.raises(ConfigError, match="copy_motion needs variant='copy'"):
-        ReuseGate(variant="reuse", copy_motion=True)
-    with pytest.raises(ConfigError, match="motion_radius >= 1"):
-        ReuseGate(**COPY, copy_motion=True, motion_radius=0)
+        ReuseGate(preset="paper", variant="reuse", copy_motion=True)
+    with pytest.raises(ConfigError, match="motion_radius must be >= 1"):
+        ReuseGate(preset="paper", **COPY, copy_motion=True, motion_radius=0)
 
 
 def _clip(n: int, step: int = 4, h: int = 48, w: int = 96):
@@ -90,7 +98,9 @@ def _clip(n: int, step: int = 4, h: int = 48, w: int = 96):
 def _run(copy_motion: bool, n: int = 9):
     torch.manual_seed(1)
     model = ToyOnline()
-    gate = model.attach_plugin(ReuseGate(**COPY, tau=0.0, max_reuse_run=3, copy_motion=copy_motion))
+    gate = model.attach_plugin(
+        ReuseGate(preset="paper", **COPY, tau=0.0, max_reuse_run=3, copy_motion=copy_motion)
+    )
     frames, boxes = _clip(n)
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=boxes[0].astype(np.uint8) * 5)
@@ -103,9 +113,6 @@ def _run(copy_motion: bool, n: int = 9):
 
 
 def test_copied_frames_move_the_last_computed_mask_with_the_object():
-    from vosframe.plugins.reuse_gate.inputs import coarse_mask
-    from vosframe.plugins.reuse_gate.modules import pool_image
-
     session, boxes, frames, out = _run(copy_motion=True)
     assert [o[0] for o in out] == ["alt", "alt", "alt", "full", "alt", "alt", "alt", "full"]
     # copies of the given mask: 4 px a frame = 1 cell a frame of the stride-4 grid
@@ -133,9 +140,9 @@ def test_without_copy_motion_the_copy_stays_in_place():
 
 def test_moved_cues_need_copy_motion_and_the_pixel_cue():
     with pytest.raises(ConfigError, match="moved_cues needs copy_motion=True and pixel_cue"):
-        ReuseGate(**COPY, moved_cues=True)
+        ReuseGate(preset="paper", **COPY, moved_cues=True)
     with pytest.raises(ConfigError, match="moved_cues needs"):
-        ReuseGate(**{**COPY, "pixel_cue": False}, copy_motion=True, moved_cues=True)
+        ReuseGate(preset="paper", **{**COPY, "pixel_cue": False}, copy_motion=True, moved_cues=True)
 
 
 def test_shift_map_can_fill_with_the_edge():
@@ -148,11 +155,18 @@ def _pixel_cues(moved_cues: bool) -> list[torch.Tensor]:
     torch.manual_seed(1)
     model = ToyOnline()
     gate = model.attach_plugin(
-        ReuseGate(**COPY, tau=0.0, max_reuse_run=3, copy_motion=True, moved_cues=moved_cues)
+        ReuseGate(
+            preset="paper",
+            **COPY,
+            tau=0.0,
+            max_reuse_run=3,
+            copy_motion=True,
+            moved_cues=moved_cues,
+        )
     )
     seen = []
-    change = gate.pixel_change
-    gate.pixel_change = lambda frame, objs: seen.append(change(frame, objs)) or seen[-1]
+    change = gate.cues.pixel_change
+    gate.cues.pixel_change = lambda frame, objs: seen.append(change(frame, objs)) or seen[-1]
     frames, boxes = _clip(4)
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=boxes[0].astype(np.uint8) * 5)
@@ -175,22 +189,18 @@ def test_moved_cues_measure_the_change_beyond_the_shift():
 
 def test_trace_samples_target_the_moved_copy_and_read_the_moved_cue():
     """``moved_sample``: the target's copy is moved, and the pixel cue is the moved one."""
-    from vosframe.plugins.reuse_gate.inputs import coarse_mask
-    from vosframe.plugins.reuse_gate.modules import image_change_cue, pool_image
-    from vosframe.plugins.reuse_gate.traces import SequenceTrace, moved_sample
-
     frames, boxes = _clip(3)
     images = torch.cat(
         [pool_image(torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255) for f in frames]
     )
     trace = SequenceTrace("clip", torch.zeros(3, 1, 1, 1), {}, images=images.half())
     prob = torch.from_numpy(boxes[0]).float()[None, None]
-    gate = ReuseGate(**COPY, copy_motion=True, moved_cues=True)
+    gate = ReuseGate(preset="paper", **COPY, copy_motion=True, moved_cues=True)
     copied, pixel = moved_sample(gate, trace, 0, 2, 2, prob)
     assert torch.equal(copied, torch.from_numpy(boxes[2]).float()[None, None])
     ims = images.half().float()
     still = image_change_cue(ims[2:3], ims[0:1], coarse_mask(prob))
     assert float(still[0, 0]) > np.log(1e-3) + 3
     assert pixel is not None and float(pixel[0, 0]) == pytest.approx(np.log(1e-3), abs=1e-3)
-    gate.copy_motion = gate.moved_cues = False
-    assert moved_sample(gate, trace, 0, 2, 2, prob) == (prob, None)
+    still = ReuseGate(preset="paper", **COPY)  # copy_motion and moved_cues off
+    assert moved_sample(still, trace, 0, 2, 2, prob) == (prob, None)

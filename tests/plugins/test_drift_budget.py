@@ -10,7 +10,8 @@ from toys import ToyOnline, toy_clip
 
 from vosframe.core.errors import ConfigError
 from vosframe.plugins.reuse_gate import ReuseGate
-from vosframe.plugins.reuse_gate.inputs import coarse_mask, copy_capped, mask_change
+from vosframe.plugins.reuse_gate.cues import coarse_mask, mask_change
+from vosframe.plugins.reuse_gate.policy import copy_capped
 from vosframe.plugins.reuse_gate.state import GateObjectState
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -21,29 +22,36 @@ COPY = dict(variant="copy", motion_cue=True, object_cue=True, gate_norm=False)
 def _toy(**kw):
     torch.manual_seed(1)
     model = ToyOnline()
-    return model, model.attach_plugin(ReuseGate(**{**COPY, **kw}))
+    return model, model.attach_plugin(ReuseGate(preset="paper", **{**COPY, **kw}))
 
 
 def _state(rate: float | None, run: int) -> GateObjectState:
     return GateObjectState(torch.zeros(1, 4, 4), None, run=run, mask_rate=rate)
 
 
+def _capped(gate: ReuseGate, st: GateObjectState, tau: float) -> bool:
+    """The gate's cap on an object at the session's ``tau`` (its policy's run cap and
+    budget)."""
+    p = gate.policy
+    return copy_capped(st.run, st.mask_rate, tau, p.max_reuse_run, p.drift_budget)
+
+
 def test_a_copy_fits_the_budget_while_rate_times_age_stays_within_it():
     _, gate = _toy(tau=0.5, drift_budget=0.5, max_reuse_run=5)  # budget 0.5 * (1 - 0.5)
     # a copy at run r has age r + 1: drift 0.1, 0.2 fit; 0.3 does not
-    assert [gate.reuse_capped(_state(0.1, r), 0.5) for r in range(3)] == [False, False, True]
+    assert [_capped(gate, _state(0.1, r), 0.5) for r in range(3)] == [False, False, True]
     # the budget follows tau: 0.5 * (1 - 0.3) = 0.35 lets the third copy through
     assert not copy_capped(2, 0.1, 0.3, 5, 0.5)
-    assert not gate.reuse_capped(_state(0.1, 2), 0.3) and gate.reuse_capped(_state(0.1, 3), 0.3)
-    assert not gate.reuse_capped(_state(None, 4), 0.3)  # rate unknown: only the run cap applies
-    assert gate.reuse_capped(_state(None, 5), 0.3) and gate.reuse_capped(_state(0.0, 5), 0.3)
+    assert not _capped(gate, _state(0.1, 2), 0.3) and _capped(gate, _state(0.1, 3), 0.3)
+    assert not _capped(gate, _state(None, 4), 0.3)  # rate unknown: only the run cap applies
+    assert _capped(gate, _state(None, 5), 0.3) and _capped(gate, _state(0.0, 5), 0.3)
     _, off = _toy(max_reuse_run=None)
-    assert not off.tracks_mask and not off.reuse_capped(_state(math.inf, 100), 0.7)
+    assert off.policy.drift_budget is None and not _capped(off, _state(math.inf, 100), 0.7)
 
 
 def test_the_budget_is_validated():
     with pytest.raises(ConfigError, match="drift_budget must be None or > 0"):
-        ReuseGate(**COPY, drift_budget=0.0)
+        ReuseGate(preset="paper", **COPY, drift_budget=0.0)
 
 
 @pytest.mark.parametrize("budget", [10.0, 0.02, 1e-4])
@@ -53,7 +61,7 @@ def test_the_session_measures_the_drift_and_applies_the_budget(budget):
     (stride-4 grid) over their frame gap."""
     frames, label0 = toy_clip(12)
     model, gate = _toy(tau=0.0, drift_budget=budget, max_reuse_run=2)
-    assert gate.cue_channels == 5  # the drift is not a gate input (history_cue is off)
+    assert gate.arch.cue_channels == 5  # the drift is not a gate input
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)
     st = session.objects[3].plugins[gate.key]
@@ -67,9 +75,10 @@ def test_the_session_measures_the_drift_and_applies_the_budget(budget):
             rate = float(mask_change(b, a)[0]) / (j - i)
         assert st.mask_rate == pytest.approx(rate)
         copies = st.run < 2 and (rate is None or rate * (st.run + 1) <= budget)
-        path = session.step(frame).paths[3].path
+        record = session.step(frame).paths[3]
+        path = record.path
         assert path == ("alt" if copies else "full"), (t, rate, st.run)
-        assert math.isnan(st.p_reuse) != copies  # a capped object skips the gate
+        assert (record.confidence is None) != copies  # a capped object skips the gate
         if path == "full":
             computed.append((t, coarse_mask(session.objects[3].last_prob)))
         paths.append(path)

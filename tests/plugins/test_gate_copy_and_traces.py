@@ -12,12 +12,25 @@ import torch
 from toys import ToyMemory, ToyOnline, toy_clip
 
 from vosframe.core.errors import ConfigError, DataError
+from vosframe.core.plugin import Decision
 from vosframe.data.davis import open_davis
 from vosframe.data.masks import write_mask
-from vosframe.plugins.reuse_gate import ReuseGate
-from vosframe.plugins.reuse_gate import traces as gate_traces
-from vosframe.plugins.reuse_gate.inputs import mask_change
-from vosframe.plugins.reuse_gate.modules import change_cue, image_change_cue, pool_image
+from vosframe.plugins.reuse_gate import Choice, ReuseGate
+from vosframe.plugins.reuse_gate.cues import (
+    change_cue,
+    coarse_mask,
+    dilate,
+    estimate_shift,
+    image_change_cue,
+    mask_change,
+    pool_image,
+    shift_mask,
+)
+from vosframe.training.gate import GateClipTrainer
+from vosframe.training.gate import traces as gate_traces
+from vosframe.training.gate.calibration import gate_calibration, simulate_gate
+from vosframe.training.gate.clip import mask_iou
+from vosframe.training.gate.pre_gate import train_pre_gate
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -27,7 +40,7 @@ COPY = dict(variant="copy", motion_cue=True, object_cue=True, gate_norm=False)
 def _toy(cls=ToyOnline, **kw):
     torch.manual_seed(1)
     model = cls()
-    return model, model.attach_plugin(ReuseGate(**{**COPY, **kw}))
+    return model, model.attach_plugin(ReuseGate(preset="paper", **{**COPY, **kw}))
 
 
 # ---------------------------------------------------------------------------- copy path
@@ -85,11 +98,10 @@ def test_removed_and_added_objects_are_not_repeated():
 def test_mixed_frames_aggregate_as_before():
     """One object copied and one computed: the general path (no repeated output)."""
     frames, label0 = toy_clip(4)
-    model, gate = _toy(ToyMemory, tau=0.0)
+    model, gate = _toy(ToyMemory, tau=0.0, max_reuse_run=1)
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)
     session.step(frames[1])
-    gate.max_reuse_run = 1
     session.objects[7].plugins[gate.key].run = 0  # object 3 must compute, object 7 copies
     out = session.step(frames[2])
     assert {i: r.path for i, r in out.paths.items()} == {3: "full", 7: "alt"}
@@ -113,9 +125,11 @@ def test_object_cue_is_relative_to_the_object_size():
 
 
 def test_object_and_pixel_cues_need_the_motion_cue():
-    for cue in ("object_cue", "pixel_cue", "history_cue"):
-        with pytest.raises(ConfigError, match="pixel_cue and history_cue need motion_cue"):
-            ReuseGate(variant="copy", **{cue: True})
+    for cue in ("object_cue", "pixel_cue"):
+        with pytest.raises(ConfigError, match="object_cue and pixel_cue need motion_cue"):
+            ReuseGate(preset="paper", variant="copy", **{cue: True})
+    with pytest.raises(ConfigError, match="history_cue.*rejected"):  # a removed cue
+        ReuseGate(preset="paper", **COPY, history_cue=True)
 
 
 def test_pixel_cue_sees_a_moved_boundary():
@@ -134,13 +148,13 @@ def test_pixel_cue_sees_a_moved_boundary():
 def test_pixel_cue_gate_runs_and_is_trained_on_traces_only():
     frames, label0 = toy_clip(4)
     model, gate = _toy(tau=0.0, pixel_cue=True)
-    assert gate.cue_channels == 7 and gate.gate.cue_channels == 7
+    assert gate.arch.cue_channels == 7 and gate.gate.cue_channels == 7
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)
     assert {r.path for r in session.step(frames[1]).paths.values()} == {"alt"}
     assert session.objects[3].plugins[gate.key].image.shape == (1, 3, 12, 16)
     with pytest.raises(ConfigError, match="vosframe train-gate"):
-        gate.init_train_sample(model, None, torch.zeros(1, 1, 48, 64), None)
+        GateClipTrainer().init_sample(model, None, torch.zeros(1, 1, 48, 64), None)
 
 
 # ---------------------------------------------------------------------------- traces
@@ -193,7 +207,7 @@ def test_training_on_traces_learns_the_target_and_keeps_the_base(toy_traces):
     for k, v in model.state_dict().items():
         if k in base:
             assert torch.equal(v, base[k]), k
-    rows = gate_traces.gate_calibration(model, traces, taus=(0.9, 0.5, 0.1))
+    rows = gate_calibration(model, traces, taus=(0.9, 0.5, 0.1))
     reuse = [r["reuse"] for r in rows]
     assert reuse == sorted(reuse) and all(0 <= r <= 1 for r in reuse)
 
@@ -259,8 +273,6 @@ def test_an_off_gate_keeps_no_cue_caches_and_recovers_when_turned_on():
 
 
 def test_dilate_is_max_pool():
-    from vosframe.plugins.reuse_gate.modules import dilate
-
     x = torch.rand(2, 1, 9, 14)
     for k in (3, 5):
         assert torch.equal(dilate(x, k), torch.nn.functional.max_pool2d(x, k, 1, k // 2))
@@ -303,7 +315,7 @@ def test_pool_image_is_the_box_average(size):
         assert out.shape == ref.shape and (out - ref).abs().max() < 1e-6
 
 
-# ---------------------------------------------------------------------------- history cue
+# ---------------------------------------------------------------------------- mask change
 def test_mask_change_is_one_minus_iou():
     a = torch.zeros(3, 1, 8, 8)
     b = torch.zeros(3, 1, 8, 8)
@@ -313,56 +325,12 @@ def test_mask_change_is_one_minus_iou():
     assert torch.allclose(change, torch.tensor([0.0, 1 - 2 / 6, 0.0]))
 
 
-def test_history_cue_is_the_mask_change_rate_between_computed_frames():
-    frames, label0 = toy_clip(8)
-    model, gate = _toy(tau=0.0, history_cue=True, max_reuse_run=2)
-    assert gate.cue_channels == 6 and gate.gate.cue_channels == 6
-    session = model.new_session(precision="fp32")
-    session.step(frames[0], masks=label0)
-    st = session.objects[3].plugins[gate.key]
-    assert st.mask.shape == (1, 1, 12, 16) and st.mask_rate is None and st.mask_index == 0
-    # not ready before the first computed frame: the rate needs two computed masks
-    assert {r.path for r in session.step(frames[1]).paths.values()} == {"full"}
-    first_rate = st.mask_rate
-    assert first_rate is not None and first_rate > 0  # the squares move 2 px per frame
-    paths = [session.step(f).paths[3].path for f in frames[2:5]]
-    assert paths == ["alt", "alt", "full"]  # max_reuse_run = 2
-    # computed on frames 1 and 4: the change over 3 frames, per frame
-    assert st.mask_index == 4 and st.mask_rate != first_rate
-    session.update_config(tau=1.0)  # off: the cache is dropped, rebuilt when the gate is on
-    session.step(frames[5])
-    assert st.mask is None and st.mask_rate is None
-    session.update_config(tau=0.0)
-    assert session.step(frames[6]).paths[3].path == "full"
-    assert session.step(frames[7]).paths[3].path == "full" and st.mask_rate is not None
-    with pytest.raises(ConfigError, match="history_cue=True\\) is trained on inference traces"):
-        ReuseGate(**{**COPY, "history_cue": True, "object_cue": False}).init_train_sample(
-            model, None, torch.zeros(1, 1, 48, 64), None
-        )
-
-
-def test_history_cue_gate_trains_on_traces(toy_traces):
-    model, _ = _toy(history_cue=True)
-    data = toy_traces[2]
-    traces = gate_traces.record_traces(model, data, precision="fp32")
-    samples = gate_traces._samples(traces, (1, 2), (1, 2, 3))
-    assert samples and all(t - n - m >= 0 and m >= 1 for _, _, t, n, m in samples)
-    hist = gate_traces.train_gate_on_traces(model, traces, steps=20, batch_size=4, log_every=10)
-    assert len(hist) == 2
-    rows = gate_traces.gate_calibration(model, traces, taus=(0.9, 0.1))
-    assert rows[0]["reuse"] <= rows[1]["reuse"]
-
-
 def test_closed_loop_simulation_chains_decisions_and_applies_the_cap(toy_traces):
-    from vosframe.plugins.reuse_gate.calibration import simulate_gate
-
     model, traces, _ = toy_traces
     never, always = simulate_gate(model, traces[:1], taus=(1.0, 0.0), max_reuse_run=2)
     assert never["reuse"] == 0.0 and never["j_loss"] == 0.0
     # t = 1..5 per object: copy, copy, computed (the cap), copy, copy
     assert always["reuse"] == pytest.approx(0.8)
-    from vosframe.plugins.reuse_gate.training import mask_iou
-
     lost = []
     for obj in traces[0].objects.values():
         iou = [mask_iou(obj.prob[t].float(), obj.gt[t].float()) for t in range(6)]
@@ -379,19 +347,16 @@ def test_closed_loop_simulation_chains_decisions_and_applies_the_cap(toy_traces)
 
 
 def test_closed_loop_simulation_applies_the_drift_budget(toy_traces):
-    from vosframe.plugins.reuse_gate.calibration import simulate_gate
-
     model, traces, _ = toy_traces
     free, tight = (
         simulate_gate(model, traces[:1], taus=(0.0,), max_reuse_run=2, drift_budget=b)[0]
         for b in (10.0, 1e-6)
     )
     assert free["reuse"] == pytest.approx(0.8)  # as with the cap alone
+
     # t = 1, 2 copy; t = 3 is computed and measures the drift since t = 0: the traced
     # outputs moved, so t = 4 is computed too; they did not move from t = 3 to 4 (drift 0),
     # so t = 5 copies
-    from vosframe.plugins.reuse_gate.inputs import coarse_mask, mask_change
-
     def change(o, a, b):
         return float(mask_change(coarse_mask(o.prob[b : b + 1]), coarse_mask(o.prob[a : a + 1]))[0])
 
@@ -401,19 +366,13 @@ def test_closed_loop_simulation_applies_the_drift_budget(toy_traces):
 
 
 def test_closed_loop_simulation_moves_the_copies_with_copy_motion(toy_traces):
-    from vosframe.plugins.reuse_gate.calibration import simulate_gate
-    from vosframe.plugins.reuse_gate.inputs import coarse_mask
-    from vosframe.plugins.reuse_gate.motion import estimate_shift, shift_mask
-    from vosframe.plugins.reuse_gate.training import mask_iou
-
     model, traces, _ = toy_traces
-    gate = model.plugins[0]
     still = simulate_gate(model, traces[:1], taus=(0.0,), max_reuse_run=2)[0]
-    gate.copy_motion = True
-    try:
-        moved = simulate_gate(model, traces[:1], taus=(0.0,), max_reuse_run=2)[0]
-    finally:
-        gate.copy_motion = False
+    # the same weights with copy_motion on (a policy option: no retraining)
+    motion_model, motion_gate = _toy(pixel_cue=True, copy_motion=True)
+    motion_model.load_state_dict(model.state_dict())
+    assert motion_gate.policy.copy_motion and not model.path_plugin.policy.copy_motion
+    moved = simulate_gate(motion_model, traces[:1], taus=(0.0,), max_reuse_run=2)[0]
     assert moved["reuse"] == still["reuse"] == pytest.approx(0.8)  # the same decisions
     images = traces[0].images.float()
     lost, shifts = [], []
@@ -434,7 +393,7 @@ def test_closed_loop_simulation_moves_the_copies_with_copy_motion(toy_traces):
 # ---------------------------------------------------------------------------- pre-gate
 def test_pre_gate_needs_the_copy_variant_and_the_pixel_cue():
     with pytest.raises(ConfigError, match="pre_gate needs variant='copy' and pixel_cue"):
-        ReuseGate(**{**COPY, "pre_gate": True})
+        ReuseGate(preset="paper", **{**COPY, "pre_gate": True})
 
 
 def _sure_pre_gate(gate, sure: bool) -> None:
@@ -475,9 +434,9 @@ def test_pre_gate_decisions_leave_the_rest_to_the_gate():
     gate.decide = lambda frame, objs: seen.append([o.obj_id for o in objs]) or decide(frame, objs)
 
     def only_3(frame, objs):  # as the real pre-gate would if sure about object 3 only
-        for o in objs:
-            o.plugins[gate.key].copy = o.obj_id == 3
-        return [o.obj_id == 3 for o in objs]
+        return [
+            Decision(True, 0.9, Choice(copy=True)) if o.obj_id == 3 else Decision() for o in objs
+        ]
 
     gate.predecide = only_3
     session = model.new_session(precision="fp32")
@@ -487,9 +446,6 @@ def test_pre_gate_decisions_leave_the_rest_to_the_gate():
 
 
 def test_pre_gate_trains_on_traces_and_joins_the_closed_loop(toy_traces):
-    from vosframe.plugins.reuse_gate.calibration import simulate_gate
-    from vosframe.plugins.reuse_gate.pre_gate import train_pre_gate
-
     model, gate = _toy(pixel_cue=True, pre_gate=True)
     traces = gate_traces.record_traces(model, toy_traces[2], precision="fp32")
     hist = train_pre_gate(model, traces, steps=300)
@@ -498,11 +454,3 @@ def test_pre_gate_trains_on_traces_and_joins_the_closed_loop(toy_traces):
     _sure_pre_gate(gate, True)
     rows = simulate_gate(model, traces, taus=(0.5,), max_reuse_run=2)
     assert rows[0]["pre_gate_share"] == 1.0 and rows[0]["reuse"] == pytest.approx(0.8)
-
-
-def test_pre_margin_makes_the_pre_gate_stricter_than_the_gate():
-    gate = ReuseGate(**{**COPY, "pixel_cue": True, "pre_gate": True, "pre_margin": 0.5})
-    assert gate.pre_tau(0.7) == pytest.approx(0.85)
-    assert gate.pre_tau(1.0) == 1.0  # off stays off
-    with pytest.raises(ConfigError, match="pre_margin must be in"):
-        ReuseGate(**{**COPY, "pixel_cue": True, "pre_gate": True, "pre_margin": 1.5})

@@ -8,18 +8,14 @@ import pytest
 import torch
 from toys import ToyOnline, toy_clip
 
-from vosframe.plugins.reuse_gate import ReuseGate
-from vosframe.plugins.reuse_gate.modules import (
-    DissimilarityModule,
-    boundary_band,
-    downsample_mask,
-    image_change_cue,
-    pool_image,
-)
+from vosframe.plugins.reuse_gate import ReuseGate, frame_cues
+from vosframe.plugins.reuse_gate.cues import boundary_band, image_change_cue, pool_image
+from vosframe.plugins.reuse_gate.networks import DissimilarityModule, downsample_mask
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-CASCADE = dict(
+CASCADE = dict(  # over the paper's options: no moved copies, no pooling, no drift budget
+    preset="paper",
     variant="copy",
     motion_cue=True,
     object_cue=True,
@@ -66,39 +62,35 @@ def test_object_masks_are_cached_while_the_output_is_the_same_tensor():
     session.step(frames[1])
     obj = session.objects[3]
     grid = (5, 7)
-    first = gate.object_mask(obj, grid)
+    first = gate.cues.object_mask(obj, grid)
     torch.testing.assert_close(first, downsample_mask(obj.last_prob.float(), grid))
-    assert gate.object_mask(obj, grid) is first  # computed once
+    assert gate.cues.object_mask(obj, grid) is first  # computed once
     session.update_config(force="alt")  # every object copies: the output is unchanged
     prob = obj.last_prob
     session.step(frames[2])
-    assert obj.last_prob is prob and gate.object_mask(obj, grid) is first
+    assert obj.last_prob is prob and gate.cues.object_mask(obj, grid) is first
     session.update_config(force="full")  # a computed frame: a new output, new masks
     session.step(frames[3])
     assert obj.last_prob is not prob
-    again = gate.object_mask(obj, grid)
+    again = gate.cues.object_mask(obj, grid)
     assert again is not first
     torch.testing.assert_close(again, downsample_mask(obj.last_prob.float(), grid))
 
 
-def test_pre_gate_and_gate_read_one_pixel_cue_per_frame():
+def test_pre_gate_and_gate_read_one_pixel_cue_per_frame(monkeypatch):
     frames, label0 = toy_clip(4)
     model, gate = _cascade()
     calls = []
-    from vosframe.plugins.reuse_gate import inputs
-
-    original = inputs.image_change_cue
+    original = frame_cues.image_change_cue
 
     def counted(*args, **kwargs):
         calls.append(args[1].shape[0])
         return original(*args, **kwargs)
 
-    inputs.image_change_cue = counted
-    try:
-        session = model.new_session(precision="fp32")
-        session.step(frames[0], masks=label0)
-        session.step(frames[1])  # the first frame with cue caches: pre-gate, then gate
-        session.step(frames[2])
-    finally:
-        inputs.image_change_cue = original
+    monkeypatch.setattr(frame_cues, "image_change_cue", counted)
+    session = model.new_session(precision="fp32")
+    session.step(frames[0], masks=label0)
+    session.step(frames[1])  # the first frame with cue caches: pre-gate, then gate
+    session.step(frames[2])
+    monkeypatch.undo()
     assert calls == [2, 2]  # both objects, once a frame, although both stages read it

@@ -13,11 +13,15 @@ from toys import TOY_MODELS, ToyMemory, ToyOnline, toy_clip
 
 import vosframe
 from vosframe import SkipPoint, SkipPointError, SkipPoints
+from vosframe.app.flops import path_flops
 from vosframe.core.training import TrainFrame
-from vosframe.plugins.reuse_gate import ReuseGate, gate_probability_loss, margin, path_flops
-from vosframe.plugins.reuse_gate import training as gate_training
-from vosframe.plugins.reuse_gate.modules import GateFunction, change_cue
+from vosframe.plugins.reuse_gate import ReuseGate
+from vosframe.plugins.reuse_gate.cues import change_cue
+from vosframe.plugins.reuse_gate.networks import GateFunction
 from vosframe.registry import PLUGINS
+from vosframe.training.gate import GateClipTrainer
+from vosframe.training.gate import clip as gate_training
+from vosframe.training.gate.clip import gate_probability_loss, margin
 
 VARIANTS = ("reuse", "copy", "fusion", "reuse_mask")
 KEY = "ReuseGate"
@@ -30,7 +34,20 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def _toy(cls, **kw):
     torch.manual_seed(1)
     model = cls()
-    return model, model.attach_plugin(ReuseGate(**kw))
+    return model, model.attach_plugin(ReuseGate(preset="paper", **kw))
+
+
+def _trainer(**kw) -> GateClipTrainer:
+    """The gate's clip-loop recipe; by default the base model trains jointly (the paper)."""
+    kw.setdefault("freeze_base", False)
+    return GateClipTrainer(**kw)
+
+
+def _p_reuse(results, obj_id) -> float:
+    """The gate's ``p_reuse`` for an object on the last frame."""
+    p = results[-1].paths[obj_id].confidence
+    assert p is not None
+    return p
 
 
 def _run(model, frames, label0, precision="fp32"):
@@ -46,7 +63,7 @@ def _frtm(plugin: dict | None = None, **target_model):
         target_model=dict(num_aug=1, init_iters=(2, 5), **target_model),
     )
     if plugin is not None:
-        cfg["plugins"] = [ReuseGate(**plugin)]
+        cfg["plugins"] = [ReuseGate(preset="paper", **plugin)]
     return vosframe.build_model(cfg)
 
 
@@ -87,7 +104,7 @@ def test_attaches_to_every_toy_sized_from_the_skip_points(cls, reentry):
     results, session = _run(model, frames, label0)
     st = session.objects[3].plugins[KEY]
     assert st.template.shape == (1, 64, 64)
-    assert 0.0 < st.p_reuse < 1.0
+    assert 0.0 < _p_reuse(results, 3) < 1.0
 
 
 class MaskPrevious(ToyOnline):
@@ -107,7 +124,7 @@ def test_previous_mask_as_previous_information(variant):
     assert gate.matching.conv_key[0].in_channels == 8 + 1
     results, session = _run(model, *toy_clip(4))
     assert all(r.path == "alt" for res in results[1:] for r in res.paths.values())
-    losses = model(_batch(t=3), mode="loss")
+    losses = model(_batch(t=3), mode="loss", trainer=_trainer())
     assert {"loss_delta", "loss_gate"} <= set(losses)
     sum(v for k, v in losses.items() if "loss" in k).backward()
     assert _grad_norm(gate.matching) > 0
@@ -130,7 +147,7 @@ def test_bad_config_is_explained():
     with pytest.raises(vosframe.ConfigError, match="variant"):
         ReuseGate(variant="teleport")
     with pytest.raises(vosframe.ConfigError, match="tau2"):
-        ReuseGate(tau=0.8, tau2=0.5, variant="fusion")
+        ReuseGate(preset="paper", tau=0.8, tau2=0.5, variant="fusion")
 
 
 def test_builds_from_config_by_name():
@@ -142,7 +159,7 @@ def test_builds_from_config_by_name():
             dict(
                 type="FRTM",
                 backbone=dict(type="ResNet", depth=18, frozen=True),
-                plugins=[dict(type=KEY, tau=0.7, reentry="R_t@8")],
+                plugins=[dict(type=KEY, preset="paper", tau=0.7, reentry="R_t@8")],
             )
         )
     finally:
@@ -219,7 +236,7 @@ def test_caches_follow_computed_frames_only():
     session.step(frames[2])
     assert st.score is obj.last_score and obj.refined["R_t@16"] is refined
     assert session.step(frames[3]).paths[3].path == "alt"
-    assert st.delta is None  # per-frame scratch is dropped
+    assert not hasattr(st, "delta")  # per-frame scratch is not kept in the state
 
 
 def test_initial_reuse_probability_is_about_13_percent():
@@ -231,9 +248,9 @@ def test_initial_reuse_probability_is_about_13_percent():
     assert float(p.mean()) == pytest.approx(0.130, abs=0.01)
     # and on the features of a session, for every object
     model, _ = _toy(ToyMemory, tau=0.5)
-    _, session = _run(model, *toy_clip(3))
-    for obj in session.objects.values():
-        assert 0.11 < obj.plugins[KEY].p_reuse < 0.16
+    results, session = _run(model, *toy_clip(3))
+    for obj_id in session.objects:
+        assert 0.11 < _p_reuse(results, obj_id) < 0.16
 
 
 @pytest.mark.parametrize("cls", TOY_MODELS, ids=lambda c: c.__name__)
@@ -262,11 +279,18 @@ def test_fusion_copies_and_translates_in_one_frame():
     model, gate = _toy(ToyOnline, tau=0.3, variant="fusion", tau2=0.8)
     # object 3 is very similar (copy), object 7 similar (translate)
     gate.gate.forward = lambda d: torch.tensor([[3.0, 0.0], [0.5, 0.0]])[: d.shape[0]]
+    copied = []  # per frame: which objects copy (the decisions handed to the alternative)
+    alternative = gate.alternative
+
+    def recorded(frame, objects, decisions):
+        copied.append({o.obj_id: d.data.copy for o, d in zip(objects, decisions)})
+        return alternative(frame, objects, decisions)
+
+    gate.alternative = recorded
     frames, label0 = toy_clip(3)
     results, session = _run(model, frames, label0)
     assert {r.path for r in results[2].paths.values()} == {"alt"}
-    assert session.objects[3].plugins[KEY].copy
-    assert not session.objects[7].plugins[KEY].copy
+    assert copied[-1] == {3: True, 7: False}
     assert np.array_equal(results[2].labels == 3, label0 == 3)
 
 
@@ -295,12 +319,13 @@ def test_margin_schedule():
 
 
 def test_gate_loss_follows_the_epoch():
-    model, gate = _toy(ToyOnline, m1=1.0, margin_epochs=10)
+    model, gate = _toy(ToyOnline)
+    trainer = _trainer(m1=1.0, margin_epochs=10)
     batch = _batch(t=2, shift=20)  # the square jumps: IoU(frame 1, frame 0) = 0
     p = 0.13  # the initial reuse probability
     for epoch, target in ((0, 0.0), (5, 0.5), (10, 1.0), (40, 1.0)):
         with torch.no_grad():
-            loss = model(batch, mode="loss", epoch=epoch)["loss_gate"].item()
+            loss = model(batch, mode="loss", epoch=epoch, trainer=trainer)["loss_gate"].item()
         assert loss == pytest.approx((target - p) ** 2, abs=0.03), epoch
 
 
@@ -309,7 +334,7 @@ def test_gate_loss_follows_the_epoch():
 def test_training_through_forward(cls, variant):
     # a gate biased to reuse, so the translators are used and get gradients
     model, gate = _toy(cls, variant=variant, reentry="R_t@8", gate_bias=(2.0, 0.1))
-    losses = model(_batch(n_clips=2, t=3), mode="loss", epoch=3)
+    losses = model(_batch(n_clips=2, t=3), mode="loss", epoch=3, trainer=_trainer())
     assert {"loss_seg", "loss_delta", "loss_gate", "reuse_rate", "iou"} <= set(losses)
     assert float(losses["reuse_rate"]) == 1.0
     sum(v for k, v in losses.items() if "loss" in k).backward()
@@ -326,7 +351,7 @@ def test_training_through_forward(cls, variant):
 def test_training_on_frtm_reaches_gate_and_translator():
     model = _frtm(dict(reentry="R_t@8", gate_bias=(2.0, 0.1)), preset="train")
     gate = model.path_plugin
-    losses = model(_batch(t=3, h=96, w=128), mode="loss")
+    losses = model(_batch(t=3, h=96, w=128), mode="loss", trainer=_trainer())
     assert {"loss_seg", "loss_delta", "loss_gate", "reuse_rate"} <= set(losses)
     sum(v for k, v in losses.items() if "loss" in k).backward()
     assert float(gate.gate.layers[1].weight.grad.abs().sum()) > 0
@@ -335,7 +360,7 @@ def test_training_on_frtm_reaches_gate_and_translator():
 
 def test_default_gate_computes_and_still_learns():
     model, gate = _toy(ToyOnline)
-    losses = model(_batch(t=3), mode="loss")
+    losses = model(_batch(t=3), mode="loss", trainer=_trainer())
     assert float(losses["reuse_rate"]) == 0.0  # p_reuse = 0.13 < 0.5
     losses["loss_gate"].backward()
     for conv in (gate.gate.layers[1], gate.gate.layers[4]):
@@ -346,15 +371,16 @@ def test_training_caches_follow_computed_frames_only():
     batch = _batch(t=3)
     for bias, computed in (((0.1, 2.0), True), ((2.0, 0.1), False)):
         model, gate = _toy(ToyOnline, gate_bias=bias)
+        trainer = _trainer()
         feats0 = vosframe.Features(model.feature_extractor(batch["frames"][0, 0][None]), (48, 64))
         mask0 = batch["masks"][0, 0][None]
         state = model.localizer.init_object(feats0, mask0, None)
-        sample = gate.init_train_sample(model, feats0, mask0, state)
+        sample = trainer.init_sample(model, feats0, mask0, state)
         s0, gt0 = sample["score"], sample["last_gt"]
         feats = vosframe.Features(model.feature_extractor(batch["frames"][0, 1][None]), (48, 64))
         score = model.localizer.localize(feats, [state])
         gt = batch["masks"][0, 1][None]
-        logits, _ = gate.train_frame(model, TrainFrame(1, None, feats, gt, score, sample))
+        logits, _ = trainer.frame(model, TrainFrame(1, None, feats, gt, score, sample))
         assert logits.shape == (1, 1, 48, 64)
         if computed:
             assert torch.equal(sample["score"], score) and torch.equal(sample["last_gt"], gt)
@@ -368,7 +394,7 @@ def test_training_initial_state_is_the_first_mask():
     feats0 = vosframe.Features(model.feature_extractor(batch["frames"][0, 0][None]), (48, 64))
     mask0 = batch["masks"][0, 0][None]
     state = model.localizer.init_object(feats0, mask0, None)
-    sample = gate_training.init_train_sample(gate, model, feats0, mask0, state)
+    sample = gate_training.init_train_sample(_trainer(), gate, model, feats0, mask0, state)
     want = torch.nn.functional.adaptive_avg_pool2d(mask0, (3, 4))
     assert torch.allclose(sample["score"], want)
     assert sample["refined"].shape == (1, 8, 3, 4)  # R_t@16 of the toy refiner
@@ -388,16 +414,10 @@ def test_alt_quality_target_values():
 
 
 def test_alt_quality_training_trains_only_the_gate():
-    model, gate = _toy(
-        ToyOnline,
-        variant="reuse",
-        reentry="R_t@8",
-        gate_target="alt_quality",
-        train_reuse_prob=0.0,
-        freeze_base=True,
-    )
+    model, gate = _toy(ToyOnline, variant="reuse", reentry="R_t@8")
+    trainer = _trainer(gate_target="alt_quality", train_reuse_prob=0.0, freeze_base=True)
     model.train()
-    losses = model(_batch(n_clips=2, t=3), mode="loss")
+    losses = model(_batch(n_clips=2, t=3), mode="loss", trainer=trainer)
     assert {"loss_seg", "loss_delta", "loss_gate", "p_reuse", "gate_target"} <= set(losses)
     assert 0.0 <= float(losses["gate_target"]) <= 1.0
     assert float(losses["reuse_rate"]) == 0.0  # train_reuse_prob=0: the caches always update
@@ -412,16 +432,17 @@ def test_alt_quality_training_trains_only_the_gate():
 def test_alt_quality_caches_follow_the_random_reuse_decision():
     batch = _batch(t=3)
     for prob, computed in ((0.0, True), (1.0, False)):
-        model, gate = _toy(ToyOnline, gate_target="alt_quality", train_reuse_prob=prob)
+        model, gate = _toy(ToyOnline)
+        trainer = _trainer(gate_target="alt_quality", train_reuse_prob=prob)
         feats0 = vosframe.Features(model.feature_extractor(batch["frames"][0, 0][None]), (48, 64))
         mask0 = batch["masks"][0, 0][None]
         state = model.localizer.init_object(feats0, mask0, None)
-        sample = gate.init_train_sample(model, feats0, mask0, state)
+        sample = trainer.init_sample(model, feats0, mask0, state)
         s0, r0 = sample["score"], sample["refined"]
         feats = vosframe.Features(model.feature_extractor(batch["frames"][0, 1][None]), (48, 64))
         score = model.localizer.localize(feats, [state])
         gt = batch["masks"][0, 1][None]
-        logits, extra = gate.train_frame(model, TrainFrame(1, None, feats, gt, score, sample))
+        logits, extra = trainer.frame(model, TrainFrame(1, None, feats, gt, score, sample))
         assert logits.shape == (1, 1, 48, 64) and logits.requires_grad
         assert float(extra["reuse_rate"]) == float(not computed)
         if computed:
@@ -432,11 +453,14 @@ def test_alt_quality_caches_follow_the_random_reuse_decision():
 
 def test_gate_target_options_are_validated():
     with pytest.raises(vosframe.ConfigError, match="gate_target"):
-        ReuseGate(gate_target="iou")
+        GateClipTrainer(gate_target="iou")
     with pytest.raises(vosframe.ConfigError, match="train_reuse_prob"):
-        ReuseGate(train_reuse_prob=1.5)
+        GateClipTrainer(train_reuse_prob=1.5)
     with pytest.raises(vosframe.ConfigError, match="quality_scale"):
-        ReuseGate(quality_scale=0)
+        GateClipTrainer(quality_scale=0)
+    # the recipe is the trainer's, not an option of the plugin
+    with pytest.raises(vosframe.ConfigError, match="training-recipe"):
+        ReuseGate(gate_target="alt_quality")
 
 
 def test_change_cue_is_zero_without_change_and_marks_the_object():
@@ -450,17 +474,16 @@ def test_change_cue_is_zero_without_change_and_marks_the_object():
 
 @pytest.mark.parametrize("cls", TOY_MODELS, ids=lambda c: c.__name__)
 def test_motion_cue_gate_runs_and_trains(cls):
-    model, gate = _toy(
-        cls, tau=0.5, motion_cue=True, gate_norm=False, gate_target="alt_quality", freeze_base=True
-    )
+    model, gate = _toy(cls, tau=0.5, motion_cue=True, gate_norm=False)
+    trainer = _trainer(gate_target="alt_quality", freeze_base=True)
     assert gate.gate.layers[1].in_channels == 64 + 2
     assert isinstance(gate.gate.layers[2], torch.nn.Identity)
     frames, label0 = toy_clip(5)
     results, session = _run(model, frames, label0)
     st = session.objects[3].plugins[KEY]
-    assert st.feature is not None and 0.0 < st.p_reuse < 1.0
+    assert st.feature is not None and 0.0 < _p_reuse(results, 3) < 1.0
     model.train()
-    losses = model(_batch(t=3), mode="loss")
+    losses = model(_batch(t=3), mode="loss", trainer=trainer)
     sum(v for k, v in losses.items() if "loss" in k).backward()
     assert _grad_norm(gate.gate) > 0 and _grad_norm(gate.matching) > 0
     assert _grad_norm(gate.gate.cue_head) > 0  # the direct path of the pooled cue

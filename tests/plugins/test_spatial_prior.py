@@ -80,7 +80,7 @@ def test_filter_probs_skips_objects_that_keep_their_mask():
     frames, label0 = toy_clip(4)
     torch.manual_seed(0)
     model = ToyOnline()
-    model.attach_plugin(ReuseGate(variant="copy", motion_cue=True, gate_norm=False))
+    model.attach_plugin(ReuseGate(preset="paper", variant="copy", motion_cue=True, gate_norm=False))
     rec = model.attach_plugin(_Recorder())
     session = model.new_session(precision="fp32")
     session.step(frames[0], masks=label0)

@@ -12,7 +12,7 @@ affects all τ alike. Frames are decoded before a sequence is timed; a frame's t
 the session's ``StepResult.ms`` (first-frame initialisation included, PNG writing not).
 FPS is reported pooled (total frames / total time) and DAVIS-style (mean of per-sequence
 FPS). The reuse rate excludes each object's first frame (the official code counts it as
-a reuse). FLOPs per path come from ``vosframe.plugins.reuse_gate.path_flops`` for the
+a reuse). FLOPs per path come from ``vosframe.app.flops.path_flops`` for the
 gate (paths forced), else from the first frames counted with ``FlopCounterMode``.
 """
 
@@ -97,7 +97,7 @@ def count_path_flops(
     gate = gate_of(model)
     tau = session_options.get("tau")
     if gate is not None and (tau if tau is not None else gate.default_options().tau) < 1.0:
-        from vosframe.plugins.reuse_gate.accounting import path_flops
+        from vosframe.app.flops import path_flops
 
         out = path_flops(model, frames[0], masks, **session_options)
         return {k: out[k] for k in ("init", "full", "alt")}

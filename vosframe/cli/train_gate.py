@@ -1,5 +1,5 @@
 """``vosframe train-gate CONFIG [--work-dir DIR]``: train a ``copy`` reuse gate on traces of
-its frozen base model (:func:`vosframe.plugins.reuse_gate.traces.train_from_config`)."""
+its frozen base model (:func:`vosframe.training.gate.recipe.train_from_config`)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from vosframe.threads import apply_threads
 
     apply_threads(args.threads)
-    from vosframe.plugins.reuse_gate.traces import train_from_config
+    from vosframe.training.gate.recipe import train_from_config
 
     path = train_from_config(args.config, args.work_dir, _parse(args.cfg_options))
     print(f"trained weights: {path}")

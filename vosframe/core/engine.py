@@ -15,9 +15,12 @@ objects), initialises new objects, and lets every plugin observe the outcome.
 
 The engine holds no per-video state: all of it is in the :class:`ObjectState` objects,
 and the decider's options (``tau``, a forced path) come with each frame
-(``FrameState.options``, set by the session). The decider's per-object confidence is read
-after its decisions (:meth:`~vosframe.core.plugin.ModelPlugin.confidence`) and recorded in
-each :class:`~vosframe.core.state.PathRecord`.
+(``FrameState.options``, set by the session). The decider returns one
+:class:`~vosframe.core.plugin.Decision` per object; its confidence is recorded in each
+:class:`~vosframe.core.state.PathRecord`, and the decisions of the objects on the
+alternative path are handed back to the decider's ``alternative``, whose per-object
+results the engine turns into masks (running the refiner's tail for objects that
+re-enter it).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import attrs
 import torch
 
 from vosframe.core.model import VOSModel
-from vosframe.core.plugin import ModelPlugin
+from vosframe.core.plugin import Decision, Keep, Logits, ModelPlugin, Probs, Reenter
 from vosframe.core.recovery import Recovery, RecoveryPolicy
 from vosframe.core.state import Features, FrameState, ObjectState, Path, PathRecord
 
@@ -57,7 +60,7 @@ class FrameOutput:
             background first, then ``objects`` in order.
         records: Path and time per object id.
         unchanged: True if every object kept its last output mask (see
-            :attr:`~vosframe.core.plugin.AltOutput.keep_last`): ``probs`` is the previous
+            :class:`~vosframe.core.plugin.Keep`): ``probs`` is the previous
             frame's output.
     """
 
@@ -113,6 +116,50 @@ class FrameEngine:
                 o.refined[self.reentry[0]] = out.captured[self.reentry[1]][i : i + 1]
         return out.logits
 
+    def _alternative(
+        self,
+        frame: FrameState,
+        objs: Sequence[ObjectState],
+        results: Sequence[Reenter | Logits | Keep | Probs],
+        logits: dict[int, torch.Tensor],
+        kept: dict[int, torch.Tensor],
+    ) -> bool:
+        """Turn the decider's per-object results into logits or kept masks; True if some
+        kept mask is a new one (:class:`Probs`). Objects that re-enter the refiner run its
+        tail in one batch."""
+        if len(results) != len(objs):
+            raise TypeError(
+                f"{type(self.decider).__name__}.alternative returned {len(results)} results "
+                f"for {len(objs)} objects; it must return one per object"
+            )
+        moved = False
+        reenter: list[int] = []
+        for i, (o, r) in enumerate(zip(objs, results)):
+            if isinstance(r, Keep):
+                kept[o.obj_id] = o.last_prob
+            elif isinstance(r, Probs):
+                kept[o.obj_id], moved = r.probs, True
+            elif isinstance(r, Logits):
+                logits[o.obj_id] = r.logits
+            elif isinstance(r, Reenter):
+                reenter.append(i)
+            else:
+                raise TypeError(
+                    f"{type(self.decider).__name__}.alternative returned {type(r).__name__}; "
+                    "expected Reenter, Logits, Keep or Probs (vosframe.core.plugin)"
+                )
+        if reenter:
+            assert self.reentry is not None
+            score = torch.cat([results[i].score for i in reenter])  # type: ignore[union-attr]
+            refined = torch.cat([results[i].refined for i in reenter])  # type: ignore[union-attr]
+            size = tuple(frame.image.shape[-2:])
+            out = self.model.refiner.run(
+                score, frame.features, size, start=(self.reentry[1], refined)
+            ).logits
+            for k, i in enumerate(reenter):
+                logits[objs[i].obj_id] = out[k : k + 1]
+        return moved
+
     def run(
         self, frame: FrameState, tracked: list[ObjectState], new: list[NewObject]
     ) -> FrameOutput:
@@ -129,30 +176,27 @@ class FrameEngine:
         model = self.model
         size = tuple(frame.image.shape[-2:])
         gated = self.decider is not None and bool(tracked)
-        alt = [False] * len(tracked)
+        decisions = [Decision() for _ in tracked]
         decide_ms = 0.0
         if gated and not new:  # decisions that need no features of this frame
             assert self.decider is not None
             t0 = time.perf_counter()
-            alt = [bool(a) for a in self.decider.predecide(frame, tracked)]
+            decisions = list(self.decider.predecide(frame, tracked))
             decide_ms = _ms(t0) / len(tracked)
-        if gated and not new and all(alt):  # nothing needs features: skip the extractor
+        if gated and not new and all(d.alt for d in decisions):  # skip the extractor
             frame.features = Features({}, size)
         else:
             up_to = self.cut if (gated and not new) else None
             frame.features = Features(model.feature_extractor(frame.image, up_to=up_to), size)
-            open_ = [i for i, a in enumerate(alt) if not a]
+            open_ = [i for i, d in enumerate(decisions) if not d.alt]
             if gated and open_:
                 assert self.decider is not None
                 t0 = time.perf_counter()
                 decided = self.decider.decide(frame, [tracked[i] for i in open_])
-                for i, a in zip(open_, decided):
-                    alt[i] = bool(a)
+                for i, d in zip(open_, decided):
+                    decisions[i] = d
                 decide_ms += _ms(t0) / len(tracked)
-        confidence: dict[int, float | None] = {}
-        if gated:
-            assert self.decider is not None
-            confidence = {o.obj_id: self.decider.confidence(o) for o in tracked}
+        alt = [d.alt for d in decisions]
         full_objs = [o for o, a in zip(tracked, alt) if not a]
         alt_objs = [o for o, a in zip(tracked, alt) if a]
         if (full_objs or new) and len(frame.features.maps) < len(model.feature_extractor.levels):
@@ -160,7 +204,7 @@ class FrameEngine:
 
         logits: dict[int, torch.Tensor] = {}
         kept: dict[int, torch.Tensor] = {}
-        moved = False  # some kept mask is a new one (AltOutput.probs)
+        moved = False  # some kept mask is a new one (Probs)
         cost: dict[int, float] = {o.obj_id: decide_ms for o in tracked}
         if full_objs:
             t0 = time.perf_counter()
@@ -169,23 +213,12 @@ class FrameEngine:
                 logits[o.obj_id] = out[i : i + 1]
                 cost[o.obj_id] += _ms(t0) / len(full_objs)
         if alt_objs:
-            assert self.decider is not None and self.reentry is not None
+            assert self.decider is not None
             t0 = time.perf_counter()
-            est = self.decider.alternative(frame, alt_objs)
-            if est.keep_last:
-                kept.update({o.obj_id: o.last_prob for o in alt_objs})
-            elif est.probs is not None:
-                kept.update({o.obj_id: est.probs[i : i + 1] for i, o in enumerate(alt_objs)})
-                moved = True
-            elif est.logits is not None:
-                out = est.logits
-            else:
-                out = model.refiner.run(
-                    est.score, frame.features, size, start=(self.reentry[1], est.refined)
-                ).logits
-            for i, o in enumerate(alt_objs):
-                if not est.keep_last and est.probs is None:
-                    logits[o.obj_id] = out[i : i + 1]
+            given = [d for d in decisions if d.alt]
+            results = self.decider.alternative(frame, alt_objs, given)
+            moved = self._alternative(frame, alt_objs, results, logits, kept)
+            for o in alt_objs:
                 cost[o.obj_id] += _ms(t0) / len(alt_objs)
 
         # Aggregate; the given masks of new objects overwrite the prediction in their pixels.
@@ -250,8 +283,8 @@ class FrameEngine:
             if tracked:
                 plugin.observe(frame, tracked, paths)
         records = {
-            o.obj_id: PathRecord(p, cost[o.obj_id], o.track.status, confidence.get(o.obj_id))
-            for o, p in zip(tracked, paths)
+            o.obj_id: PathRecord(p, cost[o.obj_id], o.track.status, d.confidence)
+            for o, p, d in zip(tracked, paths, decisions)
         }
         records.update({o.obj_id: PathRecord("init", cost[o.obj_id]) for o in created})
         for o in tracked + created:

@@ -204,11 +204,14 @@ class VOSModel(nn.Module):
             f"model.new_session().step(frame, masks)"
         )
 
-    def compute_loss(self, batch: dict, epoch: int = 0) -> dict[str, torch.Tensor]:
-        """Training losses for a batch of clips (see :mod:`vosframe.core.training`)."""
+    def compute_loss(
+        self, batch: dict, epoch: int = 0, trainer: Any = None
+    ) -> dict[str, torch.Tensor]:
+        """Training losses for a batch of clips (see :mod:`vosframe.core.training`;
+        ``trainer``: a plugin's :class:`~vosframe.core.training.PluginTrainer`)."""
         from vosframe.core.training import clip_loss
 
-        return clip_loss(self, batch, epoch)
+        return clip_loss(self, batch, epoch, trainer)
 
     @property
     def trains_localizer(self) -> bool:

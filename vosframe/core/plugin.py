@@ -18,9 +18,14 @@ options (:class:`~vosframe.core.state.DecisionOptions`: the threshold ``tau`` an
 path): the session starts from the decider's :meth:`ModelPlugin.default_options` (e.g. the
 ``tau`` of its config), may change them between frames
 (:meth:`~vosframe.core.session.Session.update_config`), and hands them to the plugin with
-every frame as ``frame.options``. A decider reports its per-object confidence through
-:meth:`ModelPlugin.confidence`, which the engine stores in each
-:class:`~vosframe.core.state.PathRecord`.
+every frame as ``frame.options``.
+
+A decider returns one :class:`Decision` per object (the path, its confidence, and any data
+it wants back); the engine hands each alternative object's decision back to
+:meth:`ModelPlugin.alternative`, which returns one tagged result per object
+(:class:`Reenter`, :class:`Logits`, :class:`Keep` or :class:`Probs`). The engine runs
+every refiner tail itself, so a plugin never holds the model and keeps nothing between
+its calls but the per-object state of the session.
 """
 
 from __future__ import annotations
@@ -39,30 +44,68 @@ if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
 
 
-@attrs.define
-class AltOutput:
-    """What the alternative path produces for a group of objects.
+@attrs.define(frozen=True)
+class Decision:
+    """A path-deciding plugin's decision for one object on one frame.
 
     Attributes:
-        score: ``(N, C, h, w)`` estimated localizer score (at the localizer's stride).
-        refined: ``(N, C_R, h_R, w_R)`` estimated refined feature at the re-entry point.
-        logits: Optional ``(N, 1, H, W)`` final mask logits at the frame's internal size.
-            When given, the refiner's tail is skipped.
-        keep_last: The objects keep their last output mask (``ObjectState.last_prob``)
-            unchanged ("copy the previous mask"): no refiner tail, no logits. When every
-            tracked object of a frame keeps its mask and no object is added, the frame's
-            output *is* the previous frame's output, and the session returns it without
-            aggregating, resizing or labelling again.
-        probs: Optional ``(N, 1, H, W)`` new output masks used as they are, like the kept
-            ones (not filtered, and not aggregated again when every tracked object of the
-            frame has one or keeps its mask), e.g. a copied mask moved with the object.
+        alt: True to take the alternative path.
+        confidence: The decider's confidence that the alternative path is good enough
+            (e.g. a gate's reuse probability); None where it has none for this frame. The
+            engine records it in :class:`~vosframe.core.state.PathRecord`.
+        data: Anything the decider wants back in :meth:`ModelPlugin.alternative` for this
+            object (e.g. the delta it computed); the engine hands it back unchanged, so the
+            plugin keeps nothing between its two calls.
     """
 
-    score: torch.Tensor | None
-    refined: torch.Tensor | None
-    logits: torch.Tensor | None = None
-    keep_last: bool = False
-    probs: torch.Tensor | None = None
+    alt: bool = False
+    confidence: float | None = None
+    data: Any = None
+
+
+@attrs.define(frozen=True)
+class Reenter:
+    """Alternative output: re-enter the refiner at the plugin's re-entry point.
+
+    The engine runs the refiner's tail from there (batched over every object that
+    re-enters on the frame).
+
+    Attributes:
+        score: ``(1, C, h, w)`` estimated localizer score (at the localizer's stride).
+        refined: ``(1, C_R, h_R, w_R)`` estimated refined feature at the re-entry point.
+    """
+
+    score: torch.Tensor
+    refined: torch.Tensor
+
+
+@attrs.define(frozen=True)
+class Logits:
+    """Alternative output: final mask logits ``(1, 1, H, W)`` at the frame's internal size
+    (the refiner's tail is skipped; the probabilities are filtered and aggregated)."""
+
+    logits: torch.Tensor
+
+
+@attrs.define(frozen=True)
+class Keep:
+    """Alternative output: the object keeps its last output mask (``ObjectState.last_prob``)
+    unchanged ("copy the previous mask"). When every tracked object of a frame keeps its
+    mask and no object is added, the frame's output *is* the previous frame's output, and
+    the session returns it without aggregating, resizing or labelling again."""
+
+
+@attrs.define(frozen=True)
+class Probs:
+    """Alternative output: a new output mask ``(1, 1, H, W)`` used as it is, like a kept one
+    (not filtered, and not aggregated again when every tracked object of the frame keeps
+    or gives its mask), e.g. a copied mask moved with the object."""
+
+    probs: torch.Tensor
+
+
+#: What the alternative path gives for one object.
+AltResult = Reenter | Logits | Keep | Probs
 
 
 class ModelPlugin(nn.Module):
@@ -78,8 +121,6 @@ class ModelPlugin(nn.Module):
         needs_init_outputs: True if the plugin may need the full-path score and refined
             features on an object's first frame (for its caches); per frame the engine
             asks :meth:`init_outputs_needed`.
-        trains: True if the plugin takes part in training (:meth:`init_train_sample`,
-            :meth:`train_frame`; see :mod:`vosframe.core.training`).
         points: The matched skip points keyed by kind, set by :meth:`attach`.
     """
 
@@ -87,7 +128,6 @@ class ModelPlugin(nn.Module):
     decides_path: ClassVar[bool] = False
     has_threshold: ClassVar[bool] = False
     needs_init_outputs: ClassVar[bool] = False
-    trains: ClassVar[bool] = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,11 +157,13 @@ class ModelPlugin(nn.Module):
         ``options`` (default: :attr:`needs_init_outputs`)."""
         return self.needs_init_outputs
 
-    def confidence(self, obj: ObjectState) -> float | None:
-        """The decider's confidence for ``obj`` on the current frame, read by the engine
-        after :meth:`predecide`/:meth:`decide` (e.g. a gate's reuse probability); None
-        when it has none for this frame (the default)."""
-        return None
+    def architecture(self) -> dict[str, Any]:
+        """The settings that shape this plugin's weights (layer widths, inputs, ...).
+
+        Stored beside the weights in a plugin weights file and compared when the file is
+        loaded, so a config cannot disagree with the weights it runs (the default: none).
+        """
+        return {}
 
     def init_object(self, frame: FrameState, obj: ObjectState, mask: torch.Tensor) -> Any:
         """Create per-object state on the object's first frame.
@@ -139,9 +181,10 @@ class ModelPlugin(nn.Module):
         """
         return None
 
-    def predecide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
-        """Per object, True to take the alternative path *without any features* of this
-        frame; called before the feature extractor runs (``frame.features`` is empty).
+    def predecide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[Decision]:
+        """Per object, a :class:`Decision`; ``alt=True`` takes the alternative path *without
+        any features* of this frame. Called before the feature extractor runs
+        (``frame.features`` is empty).
 
         Only for objects whose alternative path reads no feature of the current frame (for
         example, keeping the last mask). When every tracked object is decided here and no
@@ -149,19 +192,28 @@ class ModelPlugin(nn.Module):
         :meth:`decide` as usual. The default decides nothing. ``frame.options`` holds the
         session's :class:`~vosframe.core.state.DecisionOptions`.
         """
-        return [False] * len(objects)
+        return [Decision() for _ in objects]
 
-    def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[bool]:
-        """Return, per object, True to take the alternative path on this frame.
+    def decide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[Decision]:
+        """Per object, a :class:`Decision` (``alt=True``: the alternative path on this frame).
 
         ``frame.features`` holds the levels up to the feature cut only; ``frame.options``
         holds the session's :class:`~vosframe.core.state.DecisionOptions` (``tau``, a
         forced path), which the decider must follow.
         """
-        return [False] * len(objects)
+        return [Decision() for _ in objects]
 
-    def alternative(self, frame: FrameState, objects: Sequence[ObjectState]) -> AltOutput:
-        """Produce the score and the re-entry feature for objects on the alternative path."""
+    def alternative(
+        self, frame: FrameState, objects: Sequence[ObjectState], decisions: Sequence[Decision]
+    ) -> list[AltResult]:
+        """One :data:`AltResult` per object on the alternative path.
+
+        Args:
+            frame: The frame (features up to the feature cut, or all levels when some
+                object takes the full path).
+            objects: The objects on the alternative path.
+            decisions: Their decisions, as :meth:`predecide`/:meth:`decide` returned them.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not provide an alternative path")
 
     def filter_probs(
@@ -187,15 +239,3 @@ class ModelPlugin(nn.Module):
         self, frame: FrameState, objects: Sequence[ObjectState], paths: Sequence[Path]
     ) -> None:
         """See the frame's outcome (``obj.last_prob`` etc. are updated) for every object."""
-
-    # ------------------------------------------------------------------ training
-    def init_train_sample(
-        self, model: VOSModel, features: Any, mask: torch.Tensor, state: Any
-    ) -> dict[str, Any]:
-        """Per-clip scratch state at the clip's first frame (training plugins only)."""
-        return {}
-
-    def train_frame(self, model: VOSModel, frame: Any) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Logits ``(1, 1, H, W)`` and extra losses for one training frame
-        (a :class:`vosframe.core.training.TrainFrame`)."""
-        raise NotImplementedError(f"{type(self).__name__} does not train")

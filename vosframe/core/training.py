@@ -4,10 +4,10 @@ A training batch holds ``B`` clips of ``T`` frames with one object each (FRTM-st
 per-object samples). For every clip the localizer state is initialised on frame 0
 without gradients (:meth:`VOSModel.init_training_state`; FRTM fits and caches its target
 model there), then frames ``1..T-1`` run the localizer and the refiner and are scored
-against the ground truth. A path-deciding plugin that trains (``trains = True``) takes
-over each frame through :meth:`ModelPlugin.train_frame`: it receives the full path's
-score and the refiner output captured at its re-entry point and returns the frame's
-logits and its own losses, so gate-specific code stays in the plugin.
+against the ground truth. A plugin's training recipe (a :class:`PluginTrainer`, the
+config's ``plugin_trainer``) takes over each frame: it receives the full path's score and
+returns the frame's logits and its own losses, so plugin-specific training code stays
+with the plugin's trainer and the plugin itself stays inference only.
 
 Models whose localizer follows the clip (``model.updates_in_training``, e.g. TTVOS's mask
 history and template) get ``localizer.update`` after every frame with the frame's own
@@ -23,7 +23,7 @@ Frozen stages are never recomputed when the batch carries precomputed features
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import torch
@@ -47,7 +47,7 @@ class TrainFrame:
         features: All feature levels of the frame.
         mask: ``(1, 1, H, W)`` ground truth of this frame.
         score: ``(1, C, h, w)`` localizer score on this frame (full path).
-        sample: Per-clip scratch state of the plugin (from ``init_train_sample``).
+        sample: Per-clip scratch state of the trainer (from ``init_sample``).
         epoch: Current training epoch (for schedules).
     """
 
@@ -58,6 +58,21 @@ class TrainFrame:
     score: torch.Tensor
     sample: dict[str, Any]
     epoch: int = 0
+
+
+class PluginTrainer(Protocol):
+    """A plugin's training recipe in the clip loop (built from a config's
+    ``plugin_trainer``, registered in :data:`vosframe.registry.TRAINERS`)."""
+
+    def init_sample(
+        self, model: VOSModel, features: Features, mask: torch.Tensor, state: Any
+    ) -> dict[str, Any]:
+        """Per-clip scratch state at the clip's first frame."""
+        ...
+
+    def frame(self, model: VOSModel, frame: TrainFrame) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Logits ``(1, 1, H, W)`` and extra losses (and logged values) for one frame."""
+        ...
 
 
 def _frame_features(model: VOSModel, batch: dict, b: int, t: int) -> Features:
@@ -91,16 +106,19 @@ def check_batch(batch: dict) -> None:
         raise InputError("training clips need at least 2 frames (frame 0 initialises the object)")
 
 
-def clip_loss(model: VOSModel, batch: dict, epoch: int = 0) -> dict[str, torch.Tensor]:
+def clip_loss(
+    model: VOSModel, batch: dict, epoch: int = 0, trainer: PluginTrainer | None = None
+) -> dict[str, torch.Tensor]:
     """Losses of an unrolled batch of clips (mean over clips and frames).
+
+    ``trainer`` (a plugin's recipe) computes each frame's logits and its own losses.
 
     Returns:
         ``{"loss_seg": ..., **plugin losses}`` (keys with ``loss`` are summed by mmengine)
         plus logged extras without ``loss`` in their name.
     """
     check_batch(batch)
-    plugin = model.path_plugin
-    trains = plugin is not None and getattr(plugin, "trains", False)
+    trains = trainer is not None
     learn_loc = model.trains_localizer
     follow = model.updates_in_training
     aux = model.aux_levels
@@ -113,7 +131,7 @@ def clip_loss(model: VOSModel, batch: dict, epoch: int = 0) -> dict[str, torch.T
             state = model.init_training_state(
                 feats0, masks[b, 0][None], frames[b, 0][None], keys[b]
             )
-        sample = plugin.init_train_sample(model, feats0, masks[b, 0][None], state) if trains else {}
+        sample = trainer.init_sample(model, feats0, masks[b, 0][None], state) if trains else {}
         prev_prob = masks[b, 0][None]
         for t in range(1, frames.shape[1]):
             feats = _frame_features(model, batch, b, t)
@@ -122,7 +140,7 @@ def clip_loss(model: VOSModel, batch: dict, epoch: int = 0) -> dict[str, torch.T
                 score = model.localizer.localize(feats, [state])
             if trains:
                 frame = TrainFrame(t, frames[b, t][None], feats, gt, score, sample, epoch)
-                logits, extra = plugin.train_frame(model, frame)
+                logits, extra = trainer.frame(model, frame)  # type: ignore[union-attr]
                 for k, v in extra.items():
                     sums[k].append(v)
             else:

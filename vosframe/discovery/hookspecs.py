@@ -66,3 +66,9 @@ def register_hooks(register: Register) -> None:
 @hookspec
 def register_losses(register: Register) -> None:
     """Register auxiliary training losses (see :mod:`vosframe.core.losses`)."""
+
+
+@hookspec
+def register_trainers(register: Register) -> None:
+    """Register plugins' training recipes for the clip loop (see
+    :class:`vosframe.core.training.PluginTrainer`)."""

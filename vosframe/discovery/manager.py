@@ -45,6 +45,7 @@ HOOK_TO_REGISTRY: Mapping[str, str] = {
     "register_metrics": "metrics",
     "register_hooks": "hooks",
     "register_losses": "losses",
+    "register_trainers": "trainers",
 }
 
 

@@ -21,15 +21,23 @@ class VOSTrainModel(BaseModel):
 
     Args:
         model: A model config (built with :func:`vosframe.build_model`) or a model.
+        trainer: A plugin's training recipe (:class:`~vosframe.core.training.PluginTrainer`)
+            or its config (built from :data:`vosframe.registry.TRAINERS`); None trains the
+            base model.
     """
 
-    def __init__(self, model: dict[str, Any] | VOSModel) -> None:
+    def __init__(self, model: dict[str, Any] | VOSModel, trainer: Any = None) -> None:
         super().__init__()
         if not isinstance(model, VOSModel):
             from vosframe.builder import build_model
 
             model = build_model(model)
         self.vos = model
+        if isinstance(trainer, dict):
+            from vosframe.registry import TRAINERS, build_from_cfg
+
+            trainer = build_from_cfg(trainer, TRAINERS)
+        self.trainer = trainer
         self.epoch = 0
 
     def forward(
@@ -50,7 +58,7 @@ class VOSTrainModel(BaseModel):
             "features": {int(s): v.float() for s, v in (features or {}).items()},
             "keys": list(key) if key is not None else None,
         }
-        return self.vos(batch, mode="loss", epoch=self.epoch)
+        return self.vos(batch, mode="loss", epoch=self.epoch, trainer=self.trainer)
 
 
 def _unwrap(runner: Any) -> VOSTrainModel:

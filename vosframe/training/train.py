@@ -51,7 +51,11 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
     """Build the Runner for ``cfg`` (see the module docstring for the keys)."""
     if _distributed() and not dist.is_initialized():
         dist.init_process_group(backend="gloo")
-    model = VOSTrainModel(cfg.model.to_dict() if hasattr(cfg.model, "to_dict") else cfg.model)
+    trainer = cfg.get("plugin_trainer")
+    model = VOSTrainModel(
+        cfg.model.to_dict() if hasattr(cfg.model, "to_dict") else cfg.model,
+        trainer.to_dict() if hasattr(trainer, "to_dict") else trainer,
+    )
     if cfg.get("load_from_vosframe"):
         load_checkpoint(model.vos, cfg.load_from_vosframe, strict=False)
     dataset = build_from_cfg(cfg.train_dataset, DATASETS)

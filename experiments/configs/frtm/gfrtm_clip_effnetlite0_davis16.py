@@ -24,18 +24,22 @@ model = dict(
     plugins=[
         dict(
             type="ReuseGate",
+            preset="paper",
             tau=0.7,
             variant="copy",
             reentry="R_t@4",
-            gate_target="alt_quality",
-            quality_scale=0.15,
-            train_reuse_prob=0.5,  # caches of varied age, as at inference
             motion_cue=True,
             gate_norm=False,
             max_reuse_run=2,
-            freeze_base=True,  # tau = 1 stays exactly the FRTM it starts from
         )
     ],
+)
+plugin_trainer = dict(
+    type="GateClipTrainer",
+    gate_target="alt_quality",
+    quality_scale=0.15,
+    train_reuse_prob=0.5,  # caches of varied age, as at inference
+    freeze_base=True,  # tau = 1 stays exactly the FRTM it starts from
 )
 train_dataset = dict(num_frames=6, max_skip=1, samples_per_epoch=240)
 train_dataloader = dict(batch_size=4)

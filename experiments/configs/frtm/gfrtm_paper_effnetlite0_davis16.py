@@ -12,17 +12,10 @@ _base_ = [
 model = dict(
     target_model={{_base_.tm_v1}},
     train_target_model={{_base_.train_tm_v1}},
-    plugins=[
-        dict(
-            type="ReuseGate",
-            tau=0.7,
-            reentry="R_t@16",
-            m1=1.0,
-            margin_epochs=3,
-        )
-    ],
+    plugins=[dict(type="ReuseGate", preset="paper", tau=0.7, reentry="R_t@16")],
 )
 # The recipe it was trained with (the first G-FRTM schedule: refiner fine-tuned with the gate).
+plugin_trainer = dict(type="GateClipTrainer", m1=1.0, margin_epochs=3, freeze_base=False)
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
 param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[3], gamma=0.1)]
 train_cfg = dict(by_epoch=True, max_epochs=3)

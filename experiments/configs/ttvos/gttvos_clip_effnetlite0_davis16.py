@@ -7,18 +7,6 @@
 #   vosframe train experiments/configs/ttvos/gttvos_clip_effnetlite0_davis16.py \
 #       --work-dir work_dirs/gttvos_clip
 _base_ = ["gttvos_reuse_effnetlite0_davis16.py"]
-model = dict(
-    plugins=[
-        dict(
-            type="ReuseGate",
-            tau=0.7,
-            variant="copy",
-            gate_target="alt_quality",
-            quality_scale=0.2,
-            train_reuse_prob=0.5,
-            freeze_base=True,
-        )
-    ]
-)
+model = dict(plugins=[dict(type="ReuseGate", preset="paper", tau=0.7, variant="copy")])
 param_scheduler = [dict(type="MultiStepLR", by_epoch=True, milestones=[4], gamma=0.1)]
 train_cfg = dict(by_epoch=True, max_epochs=5)

@@ -11,18 +11,13 @@
 # re-entering later (a translator at stride 4 costs more than the decoder levels it skips),
 # and the stride-8/4 levels then still read the current frame's features.
 _base_ = ["../../../configs/ttvos/ttvos_effnetlite0_davis16.py"]
-model = dict(
-    plugins=[
-        dict(
-            type="ReuseGate",
-            tau=0.7,
-            reentry="R_t@16",
-            gate_target="alt_quality",  # as G-FRTM (see configs/frtm/gfrtm_effnetlite0_davis16.py)
-            quality_scale=0.2,
-            train_reuse_prob=0.5,
-            freeze_base=True,  # tau = 1 stays exactly the shipped TTVOS
-        )
-    ]
+model = dict(plugins=[dict(type="ReuseGate", preset="paper", tau=0.7, reentry="R_t@16")])
+plugin_trainer = dict(
+    type="GateClipTrainer",
+    gate_target="alt_quality",  # p_reuse predicts the IoU the alternative path loses
+    quality_scale=0.2,
+    train_reuse_prob=0.5,  # caches of varied age, as at inference
+    freeze_base=True,  # tau = 1 stays exactly the shipped TTVOS
 )
 train_dataset = dict(num_frames=5, max_skip=3, samples_per_epoch=400)
 train_dataloader = dict(batch_size=8)

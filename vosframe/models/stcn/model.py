@@ -139,12 +139,13 @@ class STCN(VOSModel):
         b = self.bootstrap
         return bootstrap_fraction(progress, b["start"], b["end"], b["top_p"])
 
-    def compute_loss(self, batch: dict, epoch: int = 0) -> dict[str, torch.Tensor]:
-        """Multi-object clip losses (:mod:`vosframe.models.stcn.training`); a training
-        path-deciding plugin (the reuse gate) trains through the core's generic clip loop."""
-        plugin = self.path_plugin
-        if plugin is not None and getattr(plugin, "trains", False):
-            return super().compute_loss(batch, epoch)
+    def compute_loss(
+        self, batch: dict, epoch: int = 0, trainer: Any = None
+    ) -> dict[str, torch.Tensor]:
+        """Multi-object clip losses (:mod:`vosframe.models.stcn.training`); a plugin's
+        trainer (e.g. the reuse gate's) trains through the core's generic clip loop."""
+        if trainer is not None:
+            return super().compute_loss(batch, epoch, trainer)
         from .training import memory_clip_loss
 
         return memory_clip_loss(self, batch, epoch)

@@ -26,9 +26,13 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .inputs import coarse_mask, copy_capped, mask_change
-from .motion import shift_mask, trace_shift
-from .training import mask_iou
+from vosframe.core.state import DecisionOptions
+from vosframe.plugins.reuse_gate.cues import coarse_mask, mask_change, shift_mask
+from vosframe.plugins.reuse_gate.policy import copy_capped, takes_alt
+
+from .clip import mask_iou
+from .pre_gate import pre_samples
+from .traces import copy_gate, sample_batch, trace_samples, trace_shift
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
@@ -50,24 +54,22 @@ def gate_calibration(
         ``iou_loss_reused`` (mean IoU lost against the full path on those samples),
         ``iou_loss_all`` (that loss spread over all samples: the mean per-frame J drop).
     """
-    from .traces import _batch, _copy_gate, _samples
-
-    gate = _copy_gate(model)
+    gate = copy_gate(model)
     gate.eval()
-    samples = _samples(traces, ages, (1,) if gate.history_cue else None)
+    policy = gate.policy
+    samples = trace_samples(traces, ages)
     ps, losses = [], []
     for i in range(0, len(samples), 64):
         chunk = samples[i : i + 64]
-        p, _ = _batch(gate, traces, chunk)
+        p, _ = sample_batch(gate, traces, chunk)
         ps.append(p)
-        for s, obj_id, t, n, _ in chunk:
+        for s, obj_id, t, n in chunk:
             obj = traces[s].objects[obj_id]
             gt = obj.gt[t : t + 1].float()
             copied = obj.prob[t - n : t - n + 1].float()
-            if gate.copy_motion:
-                copied = shift_mask(
-                    copied, trace_shift(traces[s], obj.start, t - n, t, copied, gate.motion_radius)
-                )
+            if policy.copy_motion:
+                shift = trace_shift(traces[s], obj.start, t - n, t, copied, policy.motion_radius)
+                copied = shift_mask(copied, shift)
             lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(copied, gt)
             losses.append(float(lost))
     p_all, loss_all = torch.cat(ps), torch.tensor(losses)
@@ -98,11 +100,11 @@ def simulate_gate(
 
     Args:
         model: The model with its ``copy`` ReuseGate.
-        traces: Recorded sequences (:func:`~vosframe.plugins.reuse_gate.traces.record_traces`).
+        traces: Recorded sequences (:func:`~vosframe.training.gate.traces.record_traces`).
         taus: Thresholds.
         max_reuse_run: The cap (default: the gate's own).
         drift_budget: The drift budget (default: the gate's own; see
-            :func:`~vosframe.plugins.reuse_gate.inputs.copy_capped`), on the
+            :func:`~vosframe.plugins.reuse_gate.policy.copy_capped`), on the
             traced masks as at inference (the stride-4 grid).
 
     Returns:
@@ -111,41 +113,37 @@ def simulate_gate(
         where copies beat the base model) and ``j_loss_worst`` (the largest per-object
         J drop); ``pre_gate_share``: the share of copies the pre-gate decided.
     """
-    from .pre_gate import _pre_samples
-    from .traces import _batch, _copy_gate
-
-    gate = _copy_gate(model)
+    gate = copy_gate(model)
     gate.eval()
-    cap = gate.max_reuse_run if max_reuse_run is None else max_reuse_run
-    budget = gate.drift_budget if drift_budget is None else drift_budget
+    policy = gate.policy
+    cap = policy.max_reuse_run if max_reuse_run is None else max_reuse_run
+    budget = policy.drift_budget if drift_budget is None else drift_budget
     rows = []
     for tau in taus:
+        options = DecisionOptions(tau=float(tau))
         copied = frames = pre_copied = 0
         lost_total, worst = 0.0, float("-inf")
         for s, tr in enumerate(traces):
             for obj_id, obj in tr.objects.items():
-                last, before, run, lost_obj, rate = 0, None, 0, 0.0, None
+                last, run, lost_obj, rate = 0, 0, 0.0, None
                 n_frames = obj.gt.shape[0] - 1
                 for t in range(1, obj.gt.shape[0]):
-                    ready = before is not None or not gate.history_cue
                     copy = False
-                    if ready and not copy_capped(run, rate, tau, cap, budget):
-                        m = 0 if before is None else last - before
-                        sample = [(s, obj_id, t, t - last, m)]
-                        if gate.pre_gate:
-                            p_pre = float(gate.pre(_pre_samples(gate, traces, sample)[0])[0])
-                            copy = p_pre > tau + gate.pre_margin * (1.0 - tau)
+                    if not copy_capped(run, rate, tau, cap, budget):
+                        sample = [(s, obj_id, t, t - last)]
+                        if gate.arch.pre_gate:
+                            p_pre = float(gate.pre(pre_samples(gate, traces, sample)[0])[0])
+                            copy = takes_alt(p_pre, options)
                             pre_copied += int(copy)
                         if not copy:
-                            p, _ = _batch(gate, traces, sample)
-                            copy = float(p[0]) > tau
+                            p, _ = sample_batch(gate, traces, sample)
+                            copy = takes_alt(float(p[0]), options)
                     if copy:
                         gt = obj.gt[t : t + 1].float()
                         out = obj.prob[last : last + 1].float()
-                        if gate.copy_motion:
-                            out = shift_mask(
-                                out, trace_shift(tr, obj.start, last, t, out, gate.motion_radius)
-                            )
+                        if policy.copy_motion:
+                            shift = trace_shift(tr, obj.start, last, t, out, policy.motion_radius)
+                            out = shift_mask(out, shift)
                         lost_obj += float(
                             mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(out, gt)
                         )
@@ -156,7 +154,7 @@ def simulate_gate(
                             coarse_mask(obj.prob[t : t + 1]), coarse_mask(obj.prob[last : last + 1])
                         )
                         rate = float(change[0]) / (t - last)
-                        before, last, run = last, t, 0
+                        last, run = t, 0
                 frames += n_frames
                 lost_total += lost_obj
                 worst = max(worst, lost_obj / max(1, n_frames))

@@ -1,7 +1,9 @@
 """Training of the reuse gate inside vosframe's generic unrolled clip loop.
 
-:func:`vosframe.core.training.clip_loss` calls :func:`init_train_sample` once per clip
-(frame 0) and :func:`train_frame` for frames ``1..T-1``. Per frame both paths are
+:class:`GateClipTrainer` is the recipe (``plugin_trainer=dict(type="GateClipTrainer", ...)``
+in a training config); :func:`vosframe.core.training.clip_loss` calls its
+:meth:`~GateClipTrainer.init_sample` once per clip (frame 0) and
+:meth:`~GateClipTrainer.frame` for frames ``1..T-1``. Per frame both paths are
 computed: the full path (the localizer's score ``S`` and the refiner up to the re-entry
 point, ``R``) and the gate path (``D``, ``p_reuse``, ``Delta``, ``S_hat = S_{t-n} + Delta``,
 ``R_hat = translator(R_{t-n}, Delta)``). A hard gate ``g`` (1 = reuse) with a
@@ -54,12 +56,12 @@ Decisions where the paper and the official code differ:
   (what ``Refiner.run(capture=...)`` does, without computing its tail twice).
 
 **Alternative-path quality target** (``gate_target="alt_quality"``,
-:func:`train_frame_alt_quality`; a decision against the paper, used by the shipped G-FRTM).
+:func:`train_frame_alt_quality`; a decision against the paper).
 With the paper's target the gate learns how much the *object* changed since the last
-computed frame (``IoU(y_t, y_last)``, lifted by the margin ``m``). On DAVIS that IoU is high
-for most frames and, once ``m`` grows, the target is ~1 everywhere: the gate learns a global
-reuse rate, not which frames are safe to reuse (measured on the first shipped G-FRTM: nearly
-flat ``p_reuse`` of 0.2-0.4 for every object and frame). What the gate must decide is
+computed frame (``IoU(y_t, y_last)``, lifted by the margin ``m``). That IoU is high for
+most frames of typical videos and, once ``m`` grows, the target is ~1 everywhere: the gate
+learns a global reuse rate, not which frames are safe to reuse (a nearly flat ``p_reuse``;
+see ``docs/reuse_gate.md``). What the gate must decide is
 whether the *alternative path* is about as good as the full path on this frame, so that is
 the target here. Per frame both paths run:
 
@@ -75,28 +77,31 @@ margin). The frame's returned logits are the alternative path's, so ``loss_seg``
 translator and the delta-generator on *every* frame (not only on the frames the gate
 happens to reuse); ``loss_delta`` is unchanged. The caches follow a random reuse decision
 with probability ``train_reuse_prob`` (or the hard gate when None), so cache ages vary as
-at inference. Use it with ``freeze_base=True``: the base stages stay in eval mode without
-gradients (:func:`freeze_base`), so ``tau >= 1`` is exactly the base model.
+at inference. The base stages stay in eval mode without
+gradients (:func:`freeze_base`, the trainer's default), so ``tau >= 1`` is exactly the
+base model.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
+import attrs
 import torch
 import torch.nn.functional as F
 
 from vosframe.core.errors import ConfigError
 from vosframe.core.state import Features
-
-from .modules import GateFunction, downsample_mask, probs_to_logits
+from vosframe.plugins.reuse_gate import ReuseGate
+from vosframe.plugins.reuse_gate.networks import downsample_mask, mask_as_score, probs_to_logits
+from vosframe.plugins.reuse_gate.options import TRANSLATES
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
     from vosframe.core.stages import Refiner
     from vosframe.core.training import TrainFrame
 
-    from .plugin import ReuseGate
+GateTarget = Literal["paper", "alt_quality"]
 
 
 def margin(epoch: float, m1: float, margin_epochs: int) -> float:
@@ -133,10 +138,14 @@ def gate_probability_loss(
     return (p_reuse - target).abs().clamp(min=m2).pow(2).mean()
 
 
-def mask_as_score(mask: torch.Tensor, size: Any, channels: int) -> torch.Tensor:
-    """A mask area-downsampled to the score grid, repeated over the score channels."""
-    m = downsample_mask(mask.float(), tuple(size))
-    return m.expand(-1, channels, -1, -1)
+def alt_quality_target(
+    full_logits: torch.Tensor, alt_logits: torch.Tensor, gt: torch.Tensor, scale: float
+) -> torch.Tensor:
+    """``clamp(1 - relu(IoU(full, gt) - IoU(alt, gt)) / scale, 0, 1)`` (scalar, no grad)."""
+    with torch.no_grad():
+        iou_full = mask_iou((full_logits > 0).float(), gt)
+        iou_alt = mask_iou((alt_logits > 0).float(), gt)
+        return (1.0 - (iou_full - iou_alt).clamp(min=0) / scale).clamp(0.0, 1.0)
 
 
 def refine_to(
@@ -160,67 +169,144 @@ def freeze_base(model: VOSModel) -> None:
         stage.requires_grad_(False)
 
 
+def the_gate(model: VOSModel) -> ReuseGate:
+    """The model's :class:`ReuseGate`.
+
+    Raises:
+        ConfigError: The model's path plugin is not a ReuseGate.
+    """
+    gate = model.path_plugin
+    if not isinstance(gate, ReuseGate):
+        raise ConfigError(
+            "this trainer needs a model with a ReuseGate plugin. Fix: add "
+            "plugins=[dict(type='ReuseGate', ...)] to the model config"
+        )
+    return gate
+
+
+def _positive(_: Any, attribute: attrs.Attribute, value: float) -> None:
+    if not float(value) > 0:
+        raise ConfigError(f"GateClipTrainer.{attribute.name} must be > 0, got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class GateClipTrainer:
+    """The reuse gate's recipe in the clip loop (a ``plugin_trainer``).
+
+    Args:
+        gate_target: What ``p_reuse`` learns: ``"paper"`` (Eqs. 4-5) or ``"alt_quality"``
+            (how much IoU the alternative path loses against the full path).
+        m1: Gate-loss margin reached at ``margin_epochs`` (1.0 DAVIS, 0.5 YouTube-VOS).
+        m2: Gate-loss tolerance (0 officially).
+        margin_epochs: Epoch at which the margin reaches ``m1`` (120 officially).
+        quality_scale: IoU loss of the alternative path that makes the ``"alt_quality"``
+            target 0.
+        train_reuse_prob: ``"alt_quality"`` only: probability that a training frame is
+            treated as reused for the caches (None: the gate's hard decision, as the paper).
+        freeze_base: Keep the base model's stages frozen (``tau >= 1`` stays exactly the
+            base model); False trains them jointly, as the paper.
+    """
+
+    gate_target: GateTarget = "paper"
+    m1: float = 1.0
+    m2: float = 0.0
+    margin_epochs: int = attrs.field(default=120, validator=_positive)
+    quality_scale: float = attrs.field(default=0.2, validator=_positive)
+    train_reuse_prob: float | None = None
+    freeze_base: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.gate_target not in get_args(GateTarget):
+            raise ConfigError(
+                f"GateClipTrainer.gate_target must be one of {get_args(GateTarget)}, "
+                f"got {self.gate_target!r}"
+            )
+        if float(self.m2) < 0:
+            raise ConfigError(f"GateClipTrainer.m2 must be >= 0, got {self.m2}")
+        p = self.train_reuse_prob
+        if p is not None and not 0.0 <= float(p) <= 1.0:
+            raise ConfigError(f"GateClipTrainer.train_reuse_prob must be None or in [0, 1]: {p}")
+
+    def init_sample(
+        self, model: VOSModel, features: Features, mask: torch.Tensor, state: Any
+    ) -> dict[str, Any]:
+        """Per-clip state at frame 0 (see :func:`init_train_sample`)."""
+        return init_train_sample(self, the_gate(model), model, features, mask, state)
+
+    def frame(self, model: VOSModel, frame: TrainFrame) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Logits and losses of one frame (:func:`train_frame` or
+        :func:`train_frame_alt_quality`)."""
+        gate = the_gate(model)
+        if self.gate_target == "alt_quality":
+            return train_frame_alt_quality(self, gate, model, frame)
+        return train_frame(self, gate, model, frame)
+
+
 def init_train_sample(
-    plugin: ReuseGate, model: VOSModel, features: Features, mask: torch.Tensor, state: Any
+    trainer: GateClipTrainer,
+    gate: ReuseGate,
+    model: VOSModel,
+    features: Features,
+    mask: torch.Tensor,
+    state: Any,
 ) -> dict[str, Any]:
     """Per-clip state at frame 0.
 
     Returns:
         ``feature`` (F_t of the last computed frame), ``template`` ``(1, K, K)``, ``score``
-        (``S_{t-n}``), ``refined`` (``R_{t-n}``;
-        translating variants), ``prev_mask`` (``M_{t-n}``, full size) and ``last_gt``.
+        (``S_{t-n}``), ``refined`` (``R_{t-n}``; translating variants), ``prev_mask``
+        (``M_{t-n}``, full size) and ``last_gt``.
+
+    Raises:
+        ConfigError: The gate reads pixel cues (the clip loop keeps no pooled frames).
     """
-    if plugin.pixel_cue or plugin.history_cue:
-        cue = "pixel_cue" if plugin.pixel_cue else "history_cue"
+    if gate.arch.pixel_cue:
         raise ConfigError(
-            f"ReuseGate({cue}=True) is trained on inference traces, not in the clip loop "
-            "(which keeps neither the frames' images nor the computed masks' history). "
-            "Fix: vosframe train-gate CONFIG"
+            "ReuseGate(pixel_cue=True) is trained on inference traces, not in the clip loop "
+            "(which keeps no pooled frames). Fix: vosframe train-gate CONFIG"
         )
-    if plugin.freeze_base:
+    if trainer.freeze_base:
         freeze_base(model)
-    cut = plugin.cut_feature(features)
+    cut = gate.cut_feature(features)
     mask = mask.float()
-    template = plugin.template(cut, downsample_mask(mask, cut.shape[-2:]))
     with torch.no_grad():
         score0 = model.localizer.localize(features, [state])
-    if plugin.points["previous"].source == "score":
+    if gate.points["previous"].source == "score":
         prev = mask_as_score(mask, score0.shape[-2:], score0.shape[1])
     else:
         prev = score0
     sample: dict[str, Any] = {
         "feature": cut,
-        "template": template,
+        "template": gate.make_template(cut, mask),
         "score": prev,
         "prev_mask": mask,
         "last_gt": mask,
     }
-    if plugin.variant in ("reuse", "fusion"):
-        stride = plugin.points["reentry"].stride
+    if gate.arch.variant in TRANSLATES:
+        stride = gate.points["reentry"].stride
         sample["refined"] = refine_to(model.refiner, score0, features, stride)
     return sample
 
 
 def _gate_front(
-    plugin: ReuseGate, frame: TrainFrame
+    gate: ReuseGate, frame: TrainFrame
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The gate's modules on one training frame: ``(F_t, p_reuse (1,), Delta_t)``."""
+    """The gate on one training frame: ``(F_t, p_reuse (1,), Delta_t)``."""
     s = frame.sample
-    cut = plugin.cut_feature(frame.features)
+    cut = gate.cut_feature(frame.features)
     size = tuple(frame.mask.shape[-2:])
-    prev_info = plugin.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
-    d = plugin.matching(cut, prev_info, s["template"])
-    x = plugin.gate_input(d, cut, s["feature"], s["prev_mask"])
-    p_reuse = GateFunction.reuse_probability(plugin.gate(x))
-    return cut, p_reuse, plugin.delta(d, tuple(frame.score.shape[-2:]))
+    prev_info = gate.previous_info(s["score"], s["prev_mask"], size, tuple(cut.shape[-2:]))
+    cues = gate.cue_maps(cut, s["feature"], s["prev_mask"]) if gate.arch.motion_cue else None
+    d, p_reuse = gate.gate_forward(cut, prev_info, s["template"], cues)
+    return cut, p_reuse, gate.delta(d, tuple(frame.score.shape[-2:]))
 
 
 def _delta_loss(
-    plugin: ReuseGate, s: dict[str, Any], gt: torch.Tensor, delta: torch.Tensor
+    gate: ReuseGate, s: dict[str, Any], gt: torch.Tensor, delta: torch.Tensor
 ) -> torch.Tensor:
     """L_Delta: MSE(Delta, y'_t - S_{t-n}) (or ``- M_{t-n}`` for a mask source)."""
     gt_s = downsample_mask(gt, delta.shape[-2:])
-    if plugin.points["previous"].source == "score":
+    if gate.points["previous"].source == "score":
         base = s["score"]
     else:
         base = downsample_mask(s["prev_mask"], delta.shape[-2:])
@@ -228,20 +314,20 @@ def _delta_loss(
 
 
 def train_frame(
-    plugin: ReuseGate, model: VOSModel, frame: TrainFrame
+    trainer: GateClipTrainer, gate: ReuseGate, model: VOSModel, frame: TrainFrame
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Logits ``(1, 1, H, W)`` of one frame and the gate's losses (see the module notes)."""
+    """Logits ``(1, 1, H, W)`` of one frame and the gate's losses (the paper's target)."""
     s, feats, gt = frame.sample, frame.features, frame.mask.float()
     size = tuple(gt.shape[-2:])
     score_full = frame.score.detach()
-    cut, p_reuse, delta = _gate_front(plugin, frame)
+    cut, p_reuse, delta = _gate_front(gate, frame)
     hard = (p_reuse > 0.5).to(p_reuse.dtype)
     g = (hard - p_reuse.detach() + p_reuse).view(-1, 1, 1, 1)
 
-    if plugin.variant in ("reuse", "fusion"):
-        stride = plugin.points["reentry"].stride
+    if gate.arch.variant in TRANSLATES:
+        stride = gate.points["reentry"].stride
         refined_full = refine_to(model.refiner, score_full, feats, stride)
-        refined_hat = plugin.translator(s["refined"], delta)
+        refined_hat = gate.translator(s["refined"], delta)
         score_hat = s["score"] + delta
         refined = g * refined_hat + (1 - g) * refined_full
         score = g * score_hat + (1 - g) * score_full
@@ -249,15 +335,16 @@ def train_frame(
         s["refined"] = g * s["refined"] + (1 - g) * refined_full
     else:
         full = model.refiner.run(score_full, feats, size).logits.float()
-        if plugin.variant == "copy":
+        if gate.arch.variant == "copy":
             alt = probs_to_logits(s["prev_mask"])
         else:
-            alt = plugin.mask_translator(s["prev_mask"], delta)
+            alt = gate.mask_translator(s["prev_mask"], delta)
         logits = g * alt + (1 - g) * full
 
-    loss_delta = _delta_loss(plugin, s, gt, delta)
+    loss_delta = _delta_loss(gate, s, gt, delta)
     iou = mask_iou(gt, s["last_gt"])
-    loss_gate = gate_probability_loss(p_reuse, iou, plugin.margin(frame.epoch), plugin.m2)
+    m = margin(frame.epoch, trainer.m1, trainer.margin_epochs)
+    loss_gate = gate_probability_loss(p_reuse, iou, m, trainer.m2)
 
     if not bool(hard.item()):  # computed: the caches follow the full path
         s["score"] = score_full
@@ -271,18 +358,8 @@ def train_frame(
     }
 
 
-def alt_quality_target(
-    full_logits: torch.Tensor, alt_logits: torch.Tensor, gt: torch.Tensor, scale: float
-) -> torch.Tensor:
-    """``clamp(1 - relu(IoU(full, gt) - IoU(alt, gt)) / scale, 0, 1)`` (scalar, no grad)."""
-    with torch.no_grad():
-        iou_full = mask_iou((full_logits > 0).float(), gt)
-        iou_alt = mask_iou((alt_logits > 0).float(), gt)
-        return (1.0 - (iou_full - iou_alt).clamp(min=0) / scale).clamp(0.0, 1.0)
-
-
 def train_frame_alt_quality(
-    plugin: ReuseGate, model: VOSModel, frame: TrainFrame
+    trainer: GateClipTrainer, gate: ReuseGate, model: VOSModel, frame: TrainFrame
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Alternative-path logits ``(1, 1, H, W)`` and the losses with the quality target.
 
@@ -291,31 +368,31 @@ def train_frame_alt_quality(
     s, feats, gt = frame.sample, frame.features, frame.mask.float()
     size = tuple(gt.shape[-2:])
     score_full = frame.score.detach()
-    cut, p_reuse, delta = _gate_front(plugin, frame)
-    translates = plugin.variant in ("reuse", "fusion")
-    stride = plugin.points["reentry"].stride
+    cut, p_reuse, delta = _gate_front(gate, frame)
+    translates = gate.arch.variant in TRANSLATES
+    stride = gate.points["reentry"].stride
 
     with torch.no_grad():  # the reference: the base model's full path
         out = model.refiner.run(score_full, feats, size, capture=(stride,) if translates else ())
         full_logits = out.logits.float()
     if translates:
-        refined_hat = plugin.translator(s["refined"], delta)
+        refined_hat = gate.translator(s["refined"], delta)
         score_hat = s["score"] + delta
         alt = model.refiner.run(score_hat, feats, size, start=(stride, refined_hat)).logits
-    elif plugin.variant == "copy":
+    elif gate.arch.variant == "copy":
         alt = probs_to_logits(s["prev_mask"])
     else:
-        alt = plugin.mask_translator(s["prev_mask"], delta)
+        alt = gate.mask_translator(s["prev_mask"], delta)
     alt = alt.float()
 
-    loss_delta = _delta_loss(plugin, s, gt, delta)
-    target = alt_quality_target(full_logits, alt, gt, plugin.quality_scale)
-    loss_gate = gate_probability_loss(p_reuse, target, 0.0, plugin.m2)
+    loss_delta = _delta_loss(gate, s, gt, delta)
+    target = alt_quality_target(full_logits, alt, gt, trainer.quality_scale)
+    loss_gate = gate_probability_loss(p_reuse, target, 0.0, trainer.m2)
 
-    if plugin.train_reuse_prob is None:
+    if trainer.train_reuse_prob is None:
         reuse = bool((p_reuse > 0.5).item())
     else:
-        reuse = bool(torch.rand(()).item() < plugin.train_reuse_prob)
+        reuse = bool(torch.rand(()).item() < trainer.train_reuse_prob)
     if not reuse:  # computed: the caches follow the full path
         s["score"] = score_full
         s["last_gt"] = gt
@@ -331,29 +408,3 @@ def train_frame_alt_quality(
         "gate_target": target,
         "iou_full": mask_iou((full_logits > 0).float(), gt),
     }
-
-
-class GateTraining:
-    """Mixin of :class:`~vosframe.plugins.reuse_gate.plugin.ReuseGate`: its training hooks."""
-
-    m1: float
-    margin_epochs: int
-    gate_target: str
-
-    def margin(self, epoch: int) -> float:
-        """The gate-loss margin at ``epoch`` (see :func:`margin`)."""
-        return margin(epoch, self.m1, self.margin_epochs)
-
-    def init_train_sample(
-        self, model: VOSModel, features: Any, mask: torch.Tensor, state: Any
-    ) -> dict[str, Any]:
-        """Per-clip state at frame 0 (see :func:`init_train_sample`)."""
-        return init_train_sample(self, model, features, mask, state)  # type: ignore[arg-type]
-
-    def train_frame(
-        self, model: VOSModel, frame: TrainFrame
-    ) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Logits and losses of one frame (see :func:`train_frame`)."""
-        if self.gate_target == "alt_quality":
-            return train_frame_alt_quality(self, model, frame)  # type: ignore[arg-type]
-        return train_frame(self, model, frame)  # type: ignore[arg-type]

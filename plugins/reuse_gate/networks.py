@@ -16,14 +16,14 @@ inputs (previous information, templates, cached refined features) have batch ``N
   (official ``Translate_F``).
 * :class:`MaskTranslator` -- the supplement's *reuseM*: the same layout on
   ``cat(M_{t-n}, Delta_t)`` at the frame's internal size, giving mask logits.
+* :class:`PreGate` -- a small MLP giving a copy probability from pixel-level scalars
+  (:func:`~.cues.pre_gate_inputs`), before the backbone runs; not in the paper.
 """
 
 from __future__ import annotations
 
 import math
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -149,7 +149,7 @@ class DissimilarityModule(nn.Module):
 
         The two branches have the same layout, so their 1x1 convolutions run as one with
         the weights stacked and their grouped 5x5 convolutions as one with twice the
-        groups: the same values (checked bit-identical in fp32 and bf16), fewer calls.
+        groups: the same values, fewer calls.
         """
         key, feat = self.conv_key, self.conv_feat
         c = feature.shape[1]
@@ -192,17 +192,14 @@ class GateFunction(nn.Module):
     ``layers`` = AdaptiveMaxPool2d(7), Conv(width->16, k3, s2, p1), BN(16),
     AdaptiveMaxPool2d(3), Conv(16->2, k3, s2, p0). Logit 0 = reuse, 1 = compute.
 
-    Initialisation (AIG style, as the official code): the last bias is ``bias`` (``(0.1,
-    2.0)``: ``P(reuse) = sigmoid(0.1 - 2.0) = 0.13``). The official code leaves the last
-    weight at PyTorch's default, so the initial reuse probability then depends on the input
-    (0.001-0.99 on random maps); here that weight is drawn with std ``init_std`` (1e-3), so
-    it is 0.13 +- 0.02 for any input, as the paper intends. Gradients still reach both
-    convs (Adam, the official optimiser, is invariant to their scale).
+    Initialisation (AIG style, as the official code): the last bias is ``bias``
+    (``P(reuse) = sigmoid(0.1 - 2.0) = 0.13``); unlike the official code, the last weight is
+    drawn with std ``init_std``, so the initial ``P(reuse)`` is about 0.13 for any input, as
+    the paper intends (PyTorch's default init makes it depend on the input).
 
-    Batch norm: training runs one object and one frame at a time, so the BN of the official
-    layout normalises each sample over its own 4x4 map in training (removing how strong the
-    dissimilarity is, which is what the decision needs) and uses running statistics at test.
-    ``norm=False`` replaces it with an identity (same layer indices).
+    ``norm=False`` replaces the official batch norm with an identity (same layer indices):
+    with one sample per step it would normalise each sample over its own 4x4 map and remove
+    the dissimilarity's strength.
 
     Args:
         width: Input channels (the dissimilarity width, plus any cue channels).
@@ -257,132 +254,6 @@ class GateFunction(nn.Module):
     def reuse_probability(logits: torch.Tensor) -> torch.Tensor:
         """``(N,)`` probability of reuse (a 2-way softmax = sigmoid of the logit gap)."""
         return torch.softmax(logits, dim=1)[:, REUSE]
-
-
-def dilate(x: torch.Tensor, k: int) -> torch.Tensor:
-    """``max_pool2d(x, k, stride=1, padding=k // 2)`` (odd ``k``), computed separably.
-
-    Exactly the same values; on this CPU a 5x5 max pool over a 90x160 map costs ~0.5 ms
-    through ``max_pool2d`` (which also builds indices) and ~0.04 ms as shifted maxima.
-    """
-    r, (h, w) = k // 2, x.shape[-2:]
-    rows = F.pad(x, (0, 0, r, r), value=float("-inf"))
-    out = rows[..., 0:h, :]
-    for i in range(1, k):
-        out = torch.maximum(out, rows[..., i : i + h, :])
-    cols = F.pad(out, (r, r, 0, 0), value=float("-inf"))
-    out = cols[..., :, 0:w]
-    for j in range(1, k):
-        out = torch.maximum(out, cols[..., :, j : j + w])
-    return out
-
-
-def change_cue(
-    feature: torch.Tensor,
-    last_feature: torch.Tensor,
-    prob: torch.Tensor,
-    object_stats: bool = False,
-) -> torch.Tensor:
-    """Channels telling the gate how much the frame changed since the last computed one.
-
-    ``e = mean_c |F_t - F_last| / mean |F_last|`` (scale-free) and ``e * M`` with ``M`` the
-    last output mask at the F_t grid: change anywhere, and change where the object was.
-
-    With ``object_stats``, three constant maps follow, scalars relative to the object's
-    size (what decides how much IoU a stale mask loses: the same motion costs a small
-    object more): ``log1p(sum(e * M) / |M|)``, ``log1p(sum(e * dilate(M)) / |M|)`` (change
-    inside the mask and in a one-cell band around it, per object cell; ``|M| = max(sum M,
-    1)``) and ``log(mean M + 1e-4)`` (the object's area).
-
-    Args:
-        feature: ``(1, C, h, w)`` F_t of the frame.
-        last_feature: ``(N, C, h, w)`` F_t of each object's last computed frame.
-        prob: ``(N, 1, H, W)`` each object's last output mask.
-        object_stats: Append the three object-relative scalars.
-
-    Returns:
-        ``(N, 2, h, w)`` float32, or ``(N, 5, h, w)`` with ``object_stats``.
-    """
-    f, last = feature.float(), last_feature.float()
-    e = (f - last).abs().mean(1, keepdim=True)
-    e = e / (last.abs().mean((1, 2, 3), keepdim=True) + 1e-6)
-    m = downsample_mask(prob.float(), tuple(f.shape[-2:]))
-    maps = [e, e * m]
-    if object_stats:
-        area = m.sum((2, 3), keepdim=True).clamp(min=1.0)
-        band = dilate(m, 3)
-        scalars = [
-            torch.log1p((e * m).sum((2, 3), keepdim=True) / area),
-            torch.log1p((e * band).sum((2, 3), keepdim=True) / area),
-            torch.log(m.mean((2, 3), keepdim=True) + 1e-4),
-        ]
-        maps += [v.expand_as(e) for v in scalars]
-    return torch.cat(maps, 1)
-
-
-#: Stride of the grid the pixel cue compares frames on.
-PIXEL_CUE_STRIDE = 4
-
-
-def pool_image(image: torch.Tensor) -> torch.Tensor:
-    """The frame as the pixel cue keeps it: average-pooled to :data:`PIXEL_CUE_STRIDE`.
-
-    A single float32 CPU frame whose sides are multiples of the stride is pooled by
-    OpenCV's ``INTER_AREA`` on its ``H x W x 3`` view (the same box average up to float
-    rounding, ~2e-7; 0.18 ms against 0.87 ms at 360x640); anything else by ``avg_pool2d``
-    (partial windows at the border average the pixels they cover).
-    """
-    s = PIXEL_CUE_STRIDE
-    h, w = image.shape[-2:]
-    if (
-        image.device.type == "cpu"
-        and image.dtype == torch.float32
-        and image.shape[:2] == (1, 3)
-        and h % s == 0
-        and w % s == 0
-    ):
-        hwc = np.ascontiguousarray(image[0].permute(1, 2, 0).numpy())
-        out = cv2.resize(hwc, (w // s, h // s), interpolation=cv2.INTER_AREA)
-        return torch.from_numpy(out).permute(2, 0, 1)[None]
-    return F.avg_pool2d(image.float(), s, ceil_mode=True)
-
-
-def boundary_band(mask: torch.Tensor) -> torch.Tensor:
-    """``dilate(M) - erode(M)`` (5x5) of a mask on the pixel cue's grid."""
-    return dilate(mask, 5) + dilate(-mask, 5)
-
-
-def image_change_cue(
-    pooled: torch.Tensor,
-    last_pooled: torch.Tensor,
-    prob: torch.Tensor,
-    band: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """How much the frame changed where the object's boundary was (two scalars per object).
-
-    ``d = mean_rgb |I_t - I_last|`` on the stride-4 grid (:func:`pool_image`);
-    ``B = dilate(M) - erode(M)`` (5x5 on that grid: a ~20-pixel band around the boundary of
-    the last output mask ``M``). Returns ``log(1e-3 + sum(d B) / sum(B))`` (the change in
-    the band) and ``log(1e-3 + sum(d B) / sum(M))`` (the same per object cell: a moved
-    boundary costs a small object more IoU). A mask is only stale where its boundary zone
-    changed, which stride-8 features blur for thin or small parts.
-
-    Args:
-        pooled: ``(1, 3, h, w)`` the frame, pooled.
-        last_pooled: ``(N, 3, h, w)`` each object's last computed frame, pooled.
-        prob: ``(N, 1, H, W)`` each object's last output mask (or already on the grid).
-        band: :func:`boundary_band` of ``prob`` on the grid, when already computed.
-
-    Returns:
-        ``(N, 2, 1, 1)`` float32.
-    """
-    d = (pooled.float() - last_pooled.float()).abs().mean(1, keepdim=True)
-    m = downsample_mask(prob.float(), tuple(d.shape[-2:]))
-    band = boundary_band(m) if band is None else band
-    changed = (d * band).sum((2, 3), keepdim=True)
-    per_band = changed / band.sum((2, 3), keepdim=True).clamp(min=1.0)
-    per_cell = changed / m.sum((2, 3), keepdim=True).clamp(min=1.0)
-    return torch.log(torch.cat([per_band, per_cell], 1) + 1e-3)
 
 
 class DeltaGenerator(nn.Module):
@@ -489,3 +360,33 @@ class MaskTranslator(nn.Module):
         x = torch.cat([prev_prob.float(), resize(delta.float(), prev_prob.shape[-2:])], 1)
         h = self.postRBB(self.convBlend(self.conv_multi(x)))
         return base + self.out(h).float()
+
+
+class PreGate(nn.Module):
+    """MLP ``inputs -> 16 -> 1`` giving the pre-gate's reuse logit; inert at init.
+
+    The inputs are standardised by fixed statistics (``shift``, ``scale`` buffers, set from
+    the training samples when it is trained).
+    """
+
+    def __init__(self, inputs: int, hidden: int = 16) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.register_buffer("shift", torch.zeros(inputs))
+        self.register_buffer("scale", torch.ones(inputs))
+        with torch.no_grad():
+            self.net[2].weight.zero_()
+            self.net[2].bias.fill_(-4.0)  # P(reuse) = 0.018: never above a sane tau
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N,)`` reuse probabilities."""
+        z = (x.float() - self.shift) / self.scale
+        return torch.sigmoid(self.net(z)[:, 0])
+
+
+def mask_as_score(
+    mask: torch.Tensor, size: tuple[int, int] | torch.Size, channels: int
+) -> torch.Tensor:
+    """A mask area-downsampled to the score grid, repeated over the score channels (the
+    initial ``S_{t-n}`` of an object, in training and at inference)."""
+    return downsample_mask(mask.float(), tuple(size)).expand(-1, channels, -1, -1)

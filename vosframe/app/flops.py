@@ -1,4 +1,4 @@
-"""FLOPs per path of a model with a path-deciding plugin.
+"""FLOPs per path of a model with a path-deciding plugin (any plugin that follows ``force``).
 
 :func:`path_flops` runs one frame three times in a fresh session, forced to each path,
 under :class:`torch.utils.flop_counter.FlopCounterMode`: the first-frame initialisation,
