@@ -19,11 +19,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from toys import ToyOnline, ToyTemplate, toy_clip
 
 from vosframe.builder import build_model
 from vosframe.core.checkpoint import save_checkpoint
+from vosframe.core.plugin_weights import save_plugin_weights
 from vosframe.data.masks import read_mask, write_mask
 from vosframe.registry import MODELS
 
@@ -65,6 +67,12 @@ def case_dir(tmp_path_factory) -> Path:
     other = root / "other.py"
     other.write_text("model = dict(type='ToyTemplate')\n")
     save_checkpoint(build_model(str(other)), root / "other.pt")
+    gated = root / "gated.py"  # a gated toy: base checkpoint + a gate file for other weights
+    gated.write_text("model = dict(type='ToyOnline', plugins=[dict(type='ReuseGate')])\n")
+    torch.manual_seed(0)
+    save_checkpoint(build_model(str(gated)), root / "gated.pt")
+    torch.manual_seed(1)
+    save_plugin_weights(build_model(str(gated)), root / "gate_other.pt")
     (root / "broken.pt").write_bytes(b"\x1b[31mnot a checkpoint\x1b[0m" + bytes(range(256)))
     (root / "a_file.txt").write_text("not a folder\n")
     (root / "previous").mkdir()
@@ -157,6 +165,21 @@ CASES = [
         _seg()[:4] + ["other.pt"] + _seg()[5:],
         1,
         ["other.pt", "does not match", "--config"],
+    ),
+    (
+        "plugin-weights-missing",
+        8,
+        _seg("--plugin-weights", "missing_gate.pt"),
+        1,
+        ["--plugin-weights missing_gate.pt does not exist"],
+    ),
+    (
+        "plugin-weights-for-other-base",
+        8,
+        ["segment", "--config", "gated.py", "--checkpoint", "gated.pt"]
+        + ["--plugin-weights", "gate_other.pt", *_seg()[5:]],
+        1,
+        ["gate_other.pt", "other base weights", "--checkpoint", "vosframe train-gate"],
     ),
     ("unknown-model", 10, ["segment", "--model", "nope", *_seg()[5:]], 1, ["'nope'", "frtm"]),
 ]

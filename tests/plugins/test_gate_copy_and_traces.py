@@ -454,3 +454,42 @@ def test_pre_gate_trains_on_traces_and_joins_the_closed_loop(toy_traces):
     _sure_pre_gate(gate, True)
     rows = simulate_gate(model, traces, taus=(0.5,), max_reuse_run=2)
     assert rows[0]["pre_gate_share"] == 1.0 and rows[0]["reuse"] == pytest.approx(0.8)
+
+
+def test_train_gate_recipe_writes_a_gate_file_for_its_base(tmp_path):
+    """``vosframe train-gate`` end to end on a toy: the output is the gate's own file,
+    which loads onto the base weights it was trained on and is refused on others."""
+    from vosframe.builder import build_model
+    from vosframe.core.checkpoint import save_checkpoint
+    from vosframe.core.errors import CheckpointError
+    from vosframe.core.plugin_weights import load_plugin_weights, read_plugin_weights
+    from vosframe.registry import MODELS
+    from vosframe.training.gate.recipe import train_from_config
+
+    MODELS.register_module(module=ToyOnline, force=True)
+    try:
+        gate = "dict(type='ReuseGate', preset='paper', variant='copy', motion_cue=True)"
+        config = tmp_path / "toy_gate.py"
+        config.write_text(
+            f"model = dict(type='ToyOnline', plugins=[{gate}])\n"
+            f"load_from_vosframe = {str(tmp_path / 'base.pt')!r}\n"
+            f"gate_traces = dict(data={str(_toy_davis(tmp_path / 'davis'))!r}, steps=3, "
+            "batch_size=2, holdout=0.5, precision='fp32')\n"
+        )
+        torch.manual_seed(0)
+        base = build_model(str(config))
+        save_checkpoint(base, tmp_path / "base.pt")
+        path = train_from_config(config, tmp_path / "work", log=lambda _: None)
+        assert (
+            path == tmp_path / "work" / "gate.pt"
+            and (tmp_path / "work" / "calibration.json").is_file()
+        )
+        state, meta = read_plugin_weights(path)
+        assert meta["base_weights"] == "base.pt" and meta["gate_traces"]["steps"] == 3
+        assert not any(k.startswith(("feature_extractor", "refiner")) for k in state)
+        load_plugin_weights(base, path)  # the base it was trained on
+        torch.manual_seed(1)
+        with pytest.raises(CheckpointError, match="fingerprint"):
+            load_plugin_weights(build_model(str(config)), path)
+    finally:
+        MODELS.unregister("ToyOnline")

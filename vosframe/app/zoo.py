@@ -3,7 +3,9 @@
 Each entry names a config in ``vosframe.configs`` (``<family>/<file>.py``: one folder per
 model family, whose README lists its configs, the zoo's figures and the commands that
 trained them) and a checkpoint in ``vosframe/weights/`` (trained weights only; backbone
-weights come from their own package). :data:`ZOO` is the one source of the shipped models:
+weights come from their own package). A gated model is its base model's checkpoint plus the
+gate's own weights file (:mod:`vosframe.core.plugin_weights`), which records the base
+weights it was trained on. :data:`ZOO` is the one source of the shipped models:
 ``vosframe models``, the README's table and the family READMEs' tables are checked against
 it. The recipe (config + command) that produced each checkpoint is also recorded in its
 metadata and in ``vosframe/weights/README.md``.
@@ -30,12 +32,15 @@ class ModelCard:
 
     Attributes:
         config: Config file inside ``vosframe.configs``, as ``<family>/<file>.py``.
-        weights: Checkpoint file name inside ``vosframe/weights``.
+        weights: Checkpoint file name inside ``vosframe/weights`` (for a gated model: the
+            base model's).
         summary: One line for humans.
         tau: Default reuse-gate threshold (its config's value; None without a gate).
         jf: DAVIS-2016 val J&F (percent) at the default setting, from ``results``.
         fps: Frames per second of that run (1 thread, its machine), from ``results``.
         results: The benchmark folder (``benchmarks/results/``) holding ``jf`` and ``fps``.
+        plugin_weights: The gate's weights file inside ``vosframe/weights`` (None: the
+            checkpoint holds every weight).
     """
 
     config: str
@@ -45,6 +50,7 @@ class ModelCard:
     jf: float | None = None
     fps: float | None = None
     results: str = ""
+    plugin_weights: str | None = None
 
 
 ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
@@ -59,12 +65,13 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
         ),
         "g-frtm": ModelCard(
             "frtm/gfrtm_effnetlite0_davis16.py",
-            "gfrtm_effnetlite0_davis16.pt",
+            "frtm_effnetlite0_davis16.pt",
             "FRTM + reuse gate (G-FRTM), EfficientNet-Lite0",
             tau=0.7,
             jf=73.6,
             fps=10.2,
             results="gfrtm_davis16val (tau 0.7)",
+            plugin_weights="gfrtm_gate_effnetlite0_davis16.pt",
         ),
         "ttvos": ModelCard(
             "ttvos/ttvos_effnetlite0_davis16.py",
@@ -76,12 +83,13 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
         ),
         "g-ttvos": ModelCard(
             "ttvos/gttvos_effnetlite0_davis16.py",
-            "gttvos_effnetlite0_davis16.pt",
+            "ttvos_effnetlite0_davis16.pt",
             "TTVOS + the same reuse gate plugin (G-TTVOS), EfficientNet-Lite0",
             tau=0.7,
             jf=56.6,
             fps=46.3,
             results="gttvos_davis16val (tau 0.7)",
+            plugin_weights="gttvos_gate_effnetlite0_davis16.pt",
         ),
         "stcn": ModelCard(
             "stcn/stcn_effnetlite0_davis16.py",
@@ -94,12 +102,13 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
         ),
         "g-stcn": ModelCard(
             "stcn/gstcn_effnetlite0_davis16.py",
-            "gstcn_effnetlite0_davis16.pt",
+            "stcn_effnetlite0_davis16.pt",
             "The memory model + the same reuse gate plugin (G-STM), EfficientNet-Lite0",
             tau=0.9,
             jf=70.5,
             fps=11.7,
             results="gstcn_davis16val (tau 0.9)",
+            plugin_weights="gstcn_gate_effnetlite0_davis16.pt",
         ),
     }
 )
@@ -132,17 +141,32 @@ def load_model(
     *,
     config: str | Path | None = None,
     checkpoint: str | Path | None = None,
+    plugin_weights: str | Path | None = None,
 ) -> VOSModel:
     """Build a shipped model by name, or a model from a config (and optional checkpoint).
 
+    Args:
+        name: A shipped model (:data:`ZOO`).
+        config: A config file instead of ``name``.
+        checkpoint: Weights to load (with ``name``: instead of the shipped ones; for a
+            gated model, the base model's).
+        plugin_weights: A plugin's own weights file
+            (:func:`~vosframe.core.plugin_weights.load_plugin_weights`), loaded after
+            ``checkpoint`` (with ``name``: instead of the shipped gate's). It must have
+            been trained on the loaded base weights.
+
     Raises:
-        CheckpointError: The shipped weights are not in this install, or do not match.
+        CheckpointError: The shipped weights are not in this install, or do not match
+            (the config, or the base weights a plugin file was trained on).
         RegistryError: Unknown name.
     """
+    plugin = Path(plugin_weights) if plugin_weights else None
     if name is not None:
         entry = card(name)
         cfg = config_path(entry.config)
         ckpt = Path(checkpoint) if checkpoint else weights_path(entry.weights)
+        if plugin is None and entry.plugin_weights:
+            plugin = weights_path(entry.plugin_weights)
         if not cfg.is_file():
             raise RegistryError(
                 f"model {name!r} is listed but its config {entry.config} is not in this install "
@@ -159,8 +183,11 @@ def load_model(
         raise RegistryError("give a model name or a config")
     from vosframe.builder import build_model
     from vosframe.core.checkpoint import load_checkpoint
+    from vosframe.core.plugin_weights import load_plugin_weights
 
     model = build_model(str(cfg))
     if ckpt is not None:
-        load_checkpoint(model, ckpt)
+        load_checkpoint(model, ckpt, apart=("plugins.",) if plugin is not None else ())
+    if plugin is not None:
+        load_plugin_weights(model, plugin)
     return model

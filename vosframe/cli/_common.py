@@ -77,6 +77,12 @@ def add_model_source(p: argparse.ArgumentParser, default: str | None) -> None:
     src.add_argument("--config", metavar="CFG", help="model config file instead")
     p.add_argument("--checkpoint", metavar="CKPT", help="trained weights (needed with --config)")
     p.add_argument(
+        "--plugin-weights",
+        metavar="FILE",
+        help="a plugin's own weights file (e.g. a gate from `vosframe train-gate`), loaded "
+        "after --checkpoint; it must have been trained on those base weights",
+    )
+    p.add_argument(
         "--allow-untrained",
         action="store_true",
         help="run --config without --checkpoint (random weights: for testing the plumbing)",
@@ -105,6 +111,12 @@ def check_model_source(args: argparse.Namespace) -> None:
             + ". Fix: check the path (trained weights are the .pt file that `vosframe "
             "train` prints at the end)."
         )
+    plugin = getattr(args, "plugin_weights", None)
+    if plugin is not None and not Path(plugin).is_file():
+        raise InputError(
+            f"--plugin-weights {plugin} does not exist. Fix: check the path (`vosframe "
+            f"train-gate` prints the gate file it wrote)."
+        )
     if args.config is not None and args.checkpoint is None and not args.allow_untrained:
         raise InputError(
             f"--config {args.config} without --checkpoint would run an untrained model "
@@ -126,6 +138,12 @@ def _checkpoint_message(exc: CheckpointError, path: str | None) -> str:
             f"{head}. Fix: pass the --config the checkpoint was trained with (its metadata "
             f"names it), or the --checkpoint trained for this --config."
         )
+    if "fingerprint" in text:
+        return (
+            f"--plugin-weights {text.split(' (fingerprint')[0]}, not on {where}. Fix: pass "
+            f"the --checkpoint it was trained on, or train a gate for yours: vosframe "
+            f"train-gate CONFIG (with load_from_vosframe = your checkpoint)."
+        )
     if "cannot read checkpoint" in text or "is not a vosframe checkpoint" in text:
         return (
             f"--checkpoint {where} is not a vosframe checkpoint, or is corrupt (vosframe only "
@@ -144,10 +162,14 @@ def load_cli_model(args: argparse.Namespace, default: str | None = None) -> tupl
     from vosframe.app.zoo import load_model
 
     try:
+        plugin = getattr(args, "plugin_weights", None)
         if args.config:
-            return load_model(config=args.config, checkpoint=args.checkpoint), args.config
+            model = load_model(
+                config=args.config, checkpoint=args.checkpoint, plugin_weights=plugin
+            )
+            return model, args.config
         name = args.model or default
-        return load_model(name, checkpoint=args.checkpoint), name
+        return load_model(name, checkpoint=args.checkpoint, plugin_weights=plugin), name
     except CheckpointError as exc:
         raise CheckpointError(_checkpoint_message(exc, args.checkpoint)) from None
 

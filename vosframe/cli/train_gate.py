@@ -38,12 +38,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train and print where the exported checkpoint is."""
+    """Train and print where the gate's weights file is, and how to use it."""
     from vosframe.threads import apply_threads
 
     apply_threads(args.threads)
     from vosframe.training.gate.recipe import train_from_config
 
     path = train_from_config(args.config, args.work_dir, _parse(args.cfg_options))
-    print(f"trained weights: {path}")
+    print(f"gate weights: {path}")
+    print(
+        f"use them: vosframe segment --config {args.config} --checkpoint BASE_CKPT "
+        f"--plugin-weights {path} ... (BASE_CKPT: the config's load_from_vosframe)"
+    )
     return 0

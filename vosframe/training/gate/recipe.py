@@ -12,8 +12,9 @@ from typing import Any
 import torch
 
 from vosframe.builder import build_model, load_config
-from vosframe.core.checkpoint import load_checkpoint, save_checkpoint
+from vosframe.core.checkpoint import load_checkpoint
 from vosframe.core.errors import ConfigError
+from vosframe.core.plugin_weights import save_plugin_weights
 from vosframe.data.davis import open_davis
 
 from .calibration import gate_calibration, simulate_gate
@@ -33,9 +34,9 @@ def train_from_config(
     base model), ``gate_traces = dict(data=DAVIS-layout folder of fully annotated training
     sequences, short_side, frame_steps, steps, batch_size, lr, quality_scale, holdout, seed,
     precision, threads, pre_steps, pre_over_weight)``; a gate with ``pre_gate`` then fits its
-    pre-gate. Writes
-    ``vosframe_latest.pt`` (without the backbone's weights, as ``vosframe train``) and
-    ``calibration.json`` (:func:`gate_calibration` and
+    pre-gate. Writes ``gate.pt`` (the gate's own weights file with the fingerprint of the
+    base weights it was trained on, :func:`~vosframe.core.plugin_weights.save_plugin_weights`;
+    the base model's file is not copied) and ``calibration.json`` (:func:`gate_calibration` and
     :func:`~vosframe.training.gate.calibration.simulate_gate` on the held-out
     sequences, as recorded with every frame, the inference case) to
     ``work_dir`` (default ``work_dirs/<config name>``).
@@ -107,7 +108,10 @@ def train_from_config(
     tmp = out / "calibration.json.tmp"
     tmp.write_text(json.dumps(report, indent=1))
     os.replace(tmp, out / "calibration.json")
-    meta = {"config_file": str(config), "config": cfg.model.to_dict(), "gate_traces": spec}
-    return save_checkpoint(
-        model, out / "vosframe_latest.pt", meta=meta, exclude_prefixes=("feature_extractor.",)
-    )
+    meta = {
+        "config_file": str(config),
+        "config": cfg.model.to_dict(),
+        "gate_traces": spec,
+        "base_weights": Path(str(cfg.load_from_vosframe)).name,
+    }
+    return save_plugin_weights(model, out / "gate.pt", plugin=copy_gate(model).key, meta=meta)
