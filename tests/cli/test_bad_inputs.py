@@ -9,6 +9,7 @@ take a fraction of a second; most cases stop before torch is even imported.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -131,6 +132,15 @@ CASES = [
     ("tau-above-one", 5, _seg("--tau", "1.5"), 2, ["--tau", "[0, 1]"]),
     ("tau-nan", 5, _seg("--tau", "nan"), 2, ["--tau", "[0, 1]"]),
     ("tau-inf", 5, _seg("--tau", "inf"), 2, ["--tau", "[0, 1]"]),
+    ("target-fps-zero", 5, _seg("--target-fps", "0"), 2, ["--target-fps", "> 0"]),
+    ("target-fps-and-tau", 5, _seg("--target-fps", "9", "--tau", "0.5"), 2, ["not allowed"]),
+    (
+        "target-fps-without-gate",
+        5,
+        _seg("--target-fps", "15"),
+        1,
+        ["--target-fps needs a model with a reuse gate"],
+    ),
     ("size-negative", 5, _seg("--max-internal-size", "-5"), 2, ["--max-internal-size", ">= 1"]),
     ("size-zero", 5, _seg("--max-internal-size", "0"), 2, ["--max-internal-size", ">= 1"]),
     ("threads-zero", 9, _seg("--threads", "0"), 2, ["--threads", ">= 1"]),
@@ -229,6 +239,17 @@ def test_overwrite_replaces_the_whole_folder(case_dir, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [f"img_{i:03d}.png" for i in range(N_FRAMES)]
     assert _hashes(case_dir) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_target_fps_adapts_tau_and_reports_it(case_dir, tmp_path):
+    """--target-fps on a gated model: an unreachable rate lowers tau from frame to frame."""
+    out = tmp_path / "out_fps"
+    argv = ["segment", "--config", "gated.py", "--checkpoint", "gated.pt", *_seg()[5:]]
+    argv[argv.index("--out") + 1] = str(out)
+    proc = _run(case_dir, [*argv, "--target-fps", "1e6", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["frames"] == N_FRAMES and summary["tau_mean"] < 1.0
 
 
 def test_soft_mask_is_read_binary_with_a_warning(case_dir, tmp_path):

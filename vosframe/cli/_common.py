@@ -52,6 +52,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def fps_arg(text: str) -> float:
+    """``--target-fps``: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected frames per second > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of frames per second > 0, got {text}")
+    return value
+
+
 def threads_arg(text: str) -> int | str:
     """``--threads``: ``auto`` or a whole number >= 1."""
     return "auto" if text == "auto" else positive_int(text)
@@ -174,21 +185,25 @@ def load_cli_model(args: argparse.Namespace, default: str | None = None) -> tupl
         raise CheckpointError(_checkpoint_message(exc, args.checkpoint)) from None
 
 
-def tau_options(model: VOSModel, tau: float | None) -> dict[str, float]:
-    """Session options for ``--tau`` (empty without it): a session option, so the shared
-    model is not changed.
+def tau_options(
+    model: VOSModel, tau: float | None, target_fps: float | None = None
+) -> dict[str, float]:
+    """Session options for ``--tau`` / ``--target-fps`` (empty without them): session
+    options, so the shared model is not changed.
 
     Raises:
-        InputError: ``tau`` given for a model without a reuse gate.
+        InputError: One of them given for a model without a reuse gate.
     """
-    if tau is None:
+    given = {k: v for k, v in (("tau", tau), ("target_fps", target_fps)) if v is not None}
+    if not given:
         return {}
     if model.threshold_plugin is None:
         from vosframe.app.zoo import ZOO
 
+        flag = "--tau" if tau is not None else "--target-fps"
         gated = ", ".join(name for name, c in ZOO.items() if c.tau is not None)
         raise InputError(
-            f"--tau needs a model with a reuse gate. Fix: use --model with one of {gated}, "
-            "or leave --tau out."
+            f"{flag} needs a model with a reuse gate. Fix: use --model with one of {gated}, "
+            f"or leave {flag} out."
         )
-    return {"tau": tau}
+    return given

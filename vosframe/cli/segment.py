@@ -13,6 +13,7 @@ from vosframe.cli._common import (
     add_model_source,
     add_threads,
     check_model_source,
+    fps_arg,
     load_cli_model,
     positive_int,
     tau_arg,
@@ -26,6 +27,7 @@ examples:
   vosframe segment --frames video.mp4 --masks first.png --out masks/
   vosframe segment --model frtm --frames frames/ --masks annotations/ --out masks/
   vosframe segment --model g-frtm --tau 0.5 --frames frames/ --masks first.png --out masks/
+  vosframe segment --model g-frtm --target-fps 15 --frames video.mp4 --masks first.png --out m/
   vosframe segment --frames frames/ --masks soft.png --mask-format binary --out masks/
   vosframe segment --config my.py --checkpoint my.pt --frames f/ --masks m.png --out o/
 
@@ -61,11 +63,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "values are object ids) or auto (default: 0/255 grayscale is binary, soft-edged "
         "grayscale is read as binary with a warning, anything else indexed)",
     )
-    p.add_argument(
+    speed = p.add_mutually_exclusive_group()
+    speed.add_argument(
         "--tau",
         type=tau_arg,
         help="reuse-gate threshold in [0, 1] for the gated models (default: the model's, "
         "see `vosframe models`; lower reuses more and runs faster; 1 = the base model)",
+    )
+    speed.add_argument(
+        "--target-fps",
+        type=fps_arg,
+        metavar="FPS",
+        help="instead of --tau: hold this frame rate by adapting the gate's tau from frame "
+        "to frame (the most accuracy the gate gives at that speed; see docs/reuse_gate.md)",
     )
     p.add_argument(
         "--precision",
@@ -113,7 +123,10 @@ def run(args: argparse.Namespace) -> int:
 
     threads = apply_threads(args.threads)
     model, _ = load_cli_model(args, DEFAULT_MODEL)
-    options: dict = {"precision": args.precision, **tau_options(model, args.tau)}
+    options: dict = {
+        "precision": args.precision,
+        **tau_options(model, args.tau, args.target_fps),
+    }
     if args.max_internal_size:
         options["max_internal_size"] = args.max_internal_size
     if args.small_objects:
@@ -126,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(
             f"{summary['frames']} frames, {summary['fps']:.2f} FPS, "
-            f"reuse rate {100 * summary['reuse_rate']:.1f}% -> {summary['output']}"
+            f"reuse rate {100 * summary['reuse_rate']:.1f}%"
+            + (f", mean tau {summary['tau_mean']:.2f}" if args.target_fps else "")
+            + f" -> {summary['output']}"
         )
     return 0

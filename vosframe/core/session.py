@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from vosframe.core.aggregation import class_argmax
+from vosframe.core.budget import FrameBudget
 from vosframe.core.crops import CropViews
 from vosframe.core.engine import FrameEngine, FrameOutput, NewObject
 from vosframe.core.errors import InputError, UnknownObjectError
@@ -53,6 +54,8 @@ class StepResult:
         probs: Per-object aggregated foreground probability ``(H, W)`` float32 at input size.
         paths: Per-object path (``init``/``full``/``alt``), time and track status.
         ms: Wall time of the whole step in milliseconds.
+        tau: The path-decider's ``tau`` on this frame (None for a model without one); with
+            a compute budget (``target_fps``) it changes from frame to frame.
     """
 
     index: int
@@ -60,6 +63,7 @@ class StepResult:
     probs: dict[int, torch.Tensor]
     paths: dict[int, PathRecord]
     ms: float
+    tau: float | None = None
 
     @property
     def status(self) -> dict[int, ObjectStatus]:
@@ -116,6 +120,10 @@ class Session:
             the model's config). Only for models with a path-deciding plugin.
         force: None (default: the decider chooses), ``"full"`` or ``"alt"`` to force
             every tracked object's path. Only for models with a path-deciding plugin.
+        target_fps: Hold this frame rate instead of a fixed ``tau``: ``tau`` is adapted
+            between frames from the measured frame times (:class:`~vosframe.core.budget.
+            FrameBudget`; set ``session.budget`` to one for other bounds). Only for models
+            with a path-deciding plugin.
 
     Attributes:
         last_frame: The last stepped frame as the model saw it (``FrameState``: image and
@@ -124,10 +132,11 @@ class Session:
         options: The decider's options used from the next frame on
             (:class:`~vosframe.core.state.DecisionOptions`; change them with
             :meth:`update_config`).
+        budget: The compute budget that sets ``tau`` before each frame, or None.
 
     Raises:
-        InputError: A bad ``precision``, ``tau`` or ``force``, or ``tau``/``force`` for a
-            model without a path-deciding plugin.
+        InputError: A bad ``precision``, ``tau``, ``force`` or ``target_fps``, or one of
+            them for a model without a path-deciding plugin.
 
     Per-session memory is bounded when the localizer's state is bounded: the session keeps
     per-object state, counters and the last frame and output, never older frames.
@@ -146,6 +155,7 @@ class Session:
         recovery: RecoveryPolicy | Mapping[str, Any] | bool | None = True,
         tau: float | None = None,
         force: str | None = None,
+        target_fps: float | None = None,
     ) -> None:
         self.recovery = RecoveryPolicy.of(recovery)
         decider = model.path_plugin
@@ -154,6 +164,11 @@ class Session:
         self.options = self._changed_options(
             model, **{k: v for k, v in given.items() if v is not None}
         )
+        self.budget: FrameBudget | None = None
+        if target_fps is not None:
+            self._changed_options(model, target_fps=target_fps)  # refused without a decider
+            self.budget = FrameBudget.for_fps(target_fps)
+        self._tau_sum = 0.0
         if threads is not None:
             from vosframe.threads import apply_threads
 
@@ -203,15 +218,23 @@ class Session:
                 "path-deciding plugin, which has no paths to choose. Fix: leave it out, or "
                 "use a model with one (e.g. g-frtm, g-ttvos)."
             )
-        return attrs.evolve(self.options, **changes)
+        return attrs.evolve(self.options, **{k: v for k, v in changes.items() if k != "target_fps"})
+
+    def _set_options(self, options: DecisionOptions) -> None:
+        """Use ``options`` from the next frame on (crop views included)."""
+        self.options = options
+        for track in self._crops.tracks.values() if self._crops is not None else ():
+            track.session.options = options
 
     def update_config(self, **changes: Any) -> DecisionOptions:
         """Change the path-decider's options from the next stepped frame on (as Cutie's
         ``update_config``); other sessions of the model are unaffected.
 
         Args:
-            **changes: ``tau`` (a number in [0, 1]) and/or ``force`` (None, ``"full"``,
-                ``"alt"``).
+            **changes: ``tau`` (a number in [0, 1]), ``force`` (None, ``"full"``,
+                ``"alt"``) and/or ``target_fps`` (a number > 0: adapt ``tau`` to hold it;
+                None: keep the current ``tau`` fixed from now on). A given ``tau`` ends a
+                compute budget.
 
         Returns:
             The options now in effect.
@@ -220,17 +243,22 @@ class Session:
             InputError: An unknown option, a bad value, or a model without a path-deciding
                 plugin. Nothing is changed then.
         """
-        unknown = sorted(set(changes) - {"tau", "force"})
+        unknown = sorted(set(changes) - {"tau", "force", "target_fps"})
         if unknown:
             raise InputError(
-                f"unknown session option(s) {unknown}; update_config takes 'tau' and 'force'."
+                f"unknown session option(s) {unknown}; update_config takes 'tau', 'force' "
+                "and 'target_fps'."
             )
         if "tau" in changes and changes["tau"] is None:
             raise InputError("tau=None: give a number in [0, 1] (1 turns reuse off).")
         options = self._changed_options(self.model, **changes)
-        self.options = options
-        for track in self._crops.tracks.values() if self._crops is not None else ():
-            track.session.options = options
+        budget = self.budget
+        if changes.get("target_fps") is not None:
+            budget = FrameBudget.for_fps(changes["target_fps"])
+        elif "target_fps" in changes or "tau" in changes:
+            budget = None
+        self.budget = budget
+        self._set_options(options)
         return options
 
     # ------------------------------------------------------------------ objects
@@ -380,6 +408,8 @@ class Session:
         tracked = list(self.objects.values())
         if self.precision == "bf16":
             image = image.contiguous(memory_format=torch.channels_last)
+        if self.budget is not None and self.budget.tau != self.options.tau:
+            self._set_options(attrs.evolve(self.options, tau=self.budget.tau))
         frame_state = FrameState(
             self.frame_index, image, Features({}, (ih, iw)), options=self.options
         )
@@ -402,6 +432,13 @@ class Session:
         self.frame_index += 1
         result.ms = (time.perf_counter() - t_start) * 1000.0
         self.total_ms += result.ms
+        if self.engine.decider is not None:
+            result.tau = frame_state.options.tau
+            self._tau_sum += result.tau
+        if self.budget is not None:
+            paths = [r.path for i, r in result.paths.items() if i not in given]
+            tracked = sum(p in ("full", "alt") for p in paths)
+            self.budget.update(result.ms, paths.count("alt"), tracked)
         return result
 
     def _result(
@@ -487,6 +524,9 @@ class Session:
             "ms_total": self.total_ms,
             "fps": self.frame_index / (self.total_ms / 1000.0) if self.total_ms else 0.0,
             "reuse_rate": alt / (full + alt) if full + alt else 0.0,
+            "tau_mean": self._tau_sum / self.frame_index
+            if self.engine.decider is not None and self.frame_index
+            else None,
             "lost_frames": sum(st.status["lost"] for st in stats.values()),
             "refinds": sum(st.status["refound"] for st in stats.values()),
             "objects": objs,
