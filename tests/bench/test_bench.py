@@ -268,3 +268,45 @@ def test_cli_run_json(davis, tmp_path, schedule_cfg, capsys):
     assert main(argv[:-1]) == 0  # the table
     text = capsys.readouterr().out
     assert "FPS-D" in text and "pooled" in text and "no reuse gate" in text
+
+
+def test_variants_run_side_by_side_with_one_base_run(davis, tmp_path):
+    """Several gated models on the same base weights: τ = 1 once, each variant at every
+    τ < 1, one curve per variant in the plot; a variant on other base weights is refused."""
+    from vosframe.app.bench import run_bench as bench
+
+    model = small_model("gate")  # the paper preset ("reuse")
+    copy = small_model(None)  # the same base weights, another gate
+    copy.attach_plugin(ReuseGate(preset="paper", variant="copy"))
+    copy.load_state_dict(
+        {k: v for k, v in model.state_dict().items() if not k.startswith("plugins.")},
+        strict=False,
+    )
+    out = tmp_path / "variants"
+    report = bench(
+        model, davis, taus=[1.0, 0.0], precision="fp32", out_dir=out, warmup_frames=0,
+        flops=False, model_label="reuse", variants={"copy": copy},
+    )  # fmt: skip
+    assert [(r["variant"], r["tau"]) for r in report["runs"]] == [
+        ("base", 1.0),
+        ("reuse", 0.0),
+        ("copy", 0.0),
+    ]
+    assert report["variants"] == ["copy"] and (out / "bench.png").is_file()
+    assert report["runs"][2]["speedup"] is not None and report["runs"][2]["reuse_rate"] > 0
+    other = small_model("gate")
+    with torch.no_grad():
+        next(other.feature_extractor.parameters()).add_(1.0)
+    with pytest.raises(vosframe.InputError, match="other base weights"):
+        bench(model, davis, taus=[0.0], precision="fp32", warmup_frames=0, variants={"x": other})
+
+
+def test_cli_variant_files_are_checked_first(davis, tmp_path, capsys):
+    argv = ["bench", "--model", "g-frtm", "--data", str(davis)]
+    code = main([*argv, "--variant", "x", str(tmp_path / "no.py"), str(tmp_path / "no.pt")])
+    assert code == 1
+    assert "--variant x: CONFIG" in capsys.readouterr().err
+    cfg = tmp_path / "v.py"
+    cfg.write_text("model = dict(type='FRTM')\n")
+    code = main([*argv, "--variant", "base", str(cfg), str(cfg)])
+    assert code == 1 and "distinct and not 'base'" in capsys.readouterr().err

@@ -14,6 +14,11 @@ FPS is reported pooled (total frames / total time) and DAVIS-style (mean of per-
 FPS). The reuse rate excludes each object's first frame (the official code counts it as
 a reuse). FLOPs per path come from ``vosframe.app.flops.path_flops`` for the
 gate (paths forced), else from the first frames counted with ``FlopCounterMode``.
+
+Variants (``variants=``): other gated models on the same base weights (another preset,
+re-entry point or gate file) run in the same process, interleaved with the model's own
+runs per sequence; τ = 1 is run once (it is the same base model for all), and the plot has
+one curve per variant, as the paper's accuracy-vs-speed figures.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import json
 import math
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +292,7 @@ def run_bench(
     flops: bool = True,
     model_label: str | None = None,
     progress: Callable[[int], None] | None = None,
+    variants: Mapping[str, VOSModel] | None = None,
 ) -> dict[str, Any]:
     """Sweep the gate threshold τ over a DAVIS-layout folder: J&F, FPS, reuse, FLOPs.
 
@@ -309,58 +315,71 @@ def run_bench(
         flops: Count FLOPs per path (adds a few untimed counted frames per sequence shape).
         model_label: Name of the model in the report.
         progress: Called with 1 after every timed frame.
+        variants: ``{label: model}``: more gated models on the same base weights, swept
+            over the same τ (below 1) in the same process (see the module notes).
 
     Returns:
-        The report (JSON-able): settings, protocol, notes and one entry per τ in ``runs``.
+        The report (JSON-able): settings, protocol, notes and one entry per τ (and variant)
+        in ``runs``; each entry's ``variant`` names the model it ran (``"base"`` at τ = 1).
 
     Raises:
         DataError: Missing or malformed data folder.
-        InputError: ``taus`` for a model without a gate, τ outside [0, 1], unknown sequences.
+        InputError: ``taus`` for a model without a gate, τ outside [0, 1], unknown sequences,
+            or a variant without a gate or on other base weights than ``model``.
     """
     dataset = open_davis(data, sequences)
     tau_list, notes = _resolve_taus(model, taus)
     gate = gate_of(model)
+    label = model_label or type(model).__name__
+    models = _variant_models(model, label, variants or {})
+    # (variant, tau) pairs: tau = 1 once (the base model), every variant at the others.
+    pairs = [(label, t) for t in tau_list] + [
+        (name, t) for name in list(models)[1:] for t in tau_list if t is not None and t < 1.0
+    ]
     options: dict[str, Any] = {"precision": precision, "max_internal_size": max_internal_size}
     if save_predictions and out_dir is None:
         raise InputError("save_predictions needs out_dir")
     tmp = None if save_predictions else tempfile.TemporaryDirectory(prefix="vosframe-bench-")
     pred_root = Path(out_dir) / "predictions" if save_predictions else Path(tmp.name)  # type: ignore[union-attr]
-    runs: dict[str, dict[str, dict[str, Any]]] = {_tau_key(t): {} for t in tau_list}
-    cost: dict[str, dict[str, dict[str, float | None]]] = {}
+    keys = {pair: _run_key(pair, label) for pair in pairs}
+    runs: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in keys.values()}
+    cost: dict[str, dict[str, dict[str, dict[str, float | None]]]] = {n: {} for n in models}
     flop_cache: dict[tuple, dict[str, float | None]] = {}
     try:
         with torch_threads(threads), torch.no_grad():
             first = dataset.sequences[0]
             warm = [first.read_frame(i) for i in range(min(warmup_frames, len(first)))]
-            for tau in tau_list if warm else ():
+            for name, tau in pairs if warm else ():
                 opts = _with_tau(gate, options, tau)
-                _run_sequence(model, warm, [], first.given_masks(), opts, None, None)
+                _run_sequence(models[name], warm, [], first.given_masks(), opts, None, None)
             for si, seq in enumerate(dataset.sequences):
                 frames, given = list(seq.frames()), seq.given_masks()
-                order = tau_list[si % len(tau_list) :] + tau_list[: si % len(tau_list)]
-                for tau in order:  # one session per tau: the shared model is not changed
-                    folder = pred_root / _tau_key(tau) / seq.name
-                    runs[_tau_key(tau)][seq.name] = _run_sequence(
-                        model,
+                order = pairs[si % len(pairs) :] + pairs[: si % len(pairs)]
+                for name, tau in order:  # one session per run: the models are not changed
+                    runs[keys[name, tau]][seq.name] = _run_sequence(
+                        models[name],
                         frames,
                         seq.frame_names,
                         given,
                         _with_tau(gate, options, tau),
-                        folder,
+                        pred_root / keys[name, tau] / seq.name,
                         progress,
                     )
                 if flops:
-                    cost[seq.name] = _count_flops(
-                        model, gate, tau_list, frames, given, options, flop_cache
-                    )
+                    for name, m in models.items():
+                        taus_of = [t for n, t in pairs if n == name] or [1.0]
+                        cost[name][seq.name] = _count_flops(
+                            m, gate, taus_of, frames, given, options, flop_cache, name
+                        )
         report_runs = []
-        for tau in tau_list:
-            key = _tau_key(tau)
+        for (name, tau), key in keys.items():
             scores = evaluate_folders(
                 resolve_annotation_root(data), pred_root / key, sequences=list(runs[key])
             )
-            seq_cost = {s: c[_flop_mode(gate, tau)] for s, c in cost.items()}
-            report_runs.append(_summarise(tau, runs[key], seq_cost, scores))
+            seq_cost = {s: c[_flop_mode(gate, tau)] for s, c in cost[name].items()}
+            row = _summarise(tau, runs[key], seq_cost, scores)
+            row["variant"] = "base" if gate is not None and tau is not None and tau >= 1 else name
+            report_runs.append(row)
             notes += [n for n in scores.notes if n not in notes]
     finally:
         if tmp is not None:
@@ -370,7 +389,8 @@ def run_bench(
         "vosframe": __version__,
         "torch": torch.__version__,
         "threads": threads or torch.get_num_threads(),
-        "model": model_label or type(model).__name__,
+        "model": label,
+        "variants": list(models)[1:],
         "path_plugin": type(model.path_plugin).__name__ if model.path_plugin else None,
         "gated": gate is not None,
         "data": str(data),
@@ -380,7 +400,8 @@ def run_bench(
         "warmup_frames": warmup_frames,
         "protocol": PROTOCOL,
         "notes": notes,
-        "path_gflops": cost,
+        "path_gflops": cost[label],
+        "variant_path_gflops": {n: c for n, c in cost.items() if n != label},
         "runs": report_runs,
     }
     if save_predictions:
@@ -407,6 +428,38 @@ PROTOCOL: dict[str, str] = {
 """How each reported figure is defined (copied into every report)."""
 
 
+def _variant_models(
+    model: VOSModel, label: str, variants: Mapping[str, VOSModel]
+) -> dict[str, VOSModel]:
+    """``{label: model, **variants}``, each variant checked: gated, on ``model``'s base
+    weights (so that τ = 1 is the same base model for all), a distinct label."""
+    from vosframe.core.plugin_weights import base_fingerprint
+
+    if variants and gate_of(model) is None:
+        raise InputError("variants compare gated models: the main model has no reuse gate")
+    out = {label: model}
+    fingerprint = base_fingerprint(model) if variants else ""
+    for name, m in variants.items():
+        if name in out or name == "base":
+            raise InputError(f"variant label {name!r} is taken; give each variant its own")
+        if gate_of(m) is None:
+            raise InputError(f"variant {name!r} has no reuse gate; a variant is a gated model")
+        if base_fingerprint(m) != fingerprint:
+            raise InputError(
+                f"variant {name!r} runs on other base weights than {label}: its τ = 1 would "
+                "not be the same base model. Fix: load the same base checkpoint into it."
+            )
+        out[name] = m
+    return out
+
+
+def _run_key(pair: tuple[str, float | None], main: str) -> str:
+    """Folder name of a run: the τ key, prefixed by the variant's label for variants."""
+    name, tau = pair
+    key = _tau_key(tau)
+    return key if name == main else f"{''.join(c if c.isalnum() else '_' for c in name)}_{key}"
+
+
 def _with_tau(gate: Any | None, options: dict[str, Any], tau: float | None) -> dict[str, Any]:
     """Session options for a run at ``tau`` (a session option: the shared model is not
     changed); as they are without a gate (a plain model's τ=1 is the model itself)."""
@@ -429,11 +482,12 @@ def _count_flops(
     given: dict[int, np.ndarray],
     options: dict[str, Any],
     cache: dict[tuple, dict[str, float | None]],
+    name: str = "",
 ) -> dict[str, dict[str, float | None]]:
-    """FLOPs per path of one sequence for every mode of ``tau_list`` (cached by shape and
-    object count)."""
+    """FLOPs per path of one sequence for every mode of ``tau_list`` (cached by model name,
+    shape and object count)."""
     first = given[min(given)]
-    shape = (frames[0].shape[:2], len(np.unique(first[first > 0])))
+    shape = (name, frames[0].shape[:2], len(np.unique(first[first > 0])))
     out = {}
     for tau in tau_list:
         mode = _flop_mode(gate, tau)

@@ -44,6 +44,9 @@ def _save(fig: Figure, path: str | Path) -> Path:
     return path
 
 
+_COLOURS = ("#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
+
+
 def _tau_label(tau: float | None) -> str:
     return "as configured" if tau is None else f"τ={tau:g}" + (" (base)" if tau >= 1 else "")
 
@@ -58,9 +61,13 @@ def plot_accuracy_speed(
 ) -> Path:
     """Accuracy against speed: one labelled point per threshold, joined in threshold order.
 
+    With points of several variants (a ``variant`` key other than ``"base"``), each variant
+    is one coloured curve from the shared base point (τ = 1), as the paper's Figs. 6-7.
+
     Args:
         points: One mapping per run with ``tau`` (float, or None for an ungated model), the
-            FPS under ``fps_key`` and the J&F (a fraction) under ``jf_key``.
+            FPS under ``fps_key``, the J&F (a fraction) under ``jf_key`` and optionally the
+            ``variant`` that ran it.
         path: Output PNG.
         fps_key: Key of the FPS to plot.
         jf_key: Key of the J&F to plot (plotted in percent).
@@ -74,12 +81,21 @@ def plot_accuracy_speed(
     ordered = sorted(points, key=lambda p: -1.0 if p.get("tau") is None else -float(p["tau"]))
     xs = [float(p[fps_key]) for p in ordered]
     ys = [100.0 * float(p[jf_key]) for p in ordered]
-    if len(ordered) > 1:
+    names = list(dict.fromkeys(p["variant"] for p in ordered if p.get("variant", "base") != "base"))
+    if len(names) > 1:
+        base = [(x, y) for p, x, y in zip(ordered, xs, ys) if p.get("variant") == "base"]
+        for k, name in enumerate(names):
+            curve = base + [(x, y) for p, x, y in zip(ordered, xs, ys) if p.get("variant") == name]
+            colour = _COLOURS[k % len(_COLOURS)]
+            ax.plot(*zip(*curve), "-o", color=colour, linewidth=1.2, markersize=5, label=name)
+        ax.legend(fontsize=8)
+    elif len(ordered) > 1:
         ax.plot(xs, ys, "-", color="#999999", linewidth=1, zorder=1)
     for p, x, y in zip(ordered, xs, ys):
         base = p.get("tau") is None or float(p["tau"]) >= 1.0
         colour = "#4c72b0" if base else "#dd8452"
-        ax.scatter([x], [y], s=50, marker="s" if base else "o", color=colour, zorder=2)
+        if base or len(names) <= 1:  # variants' points are drawn by their curves
+            ax.scatter([x], [y], s=50, marker="s" if base else "o", color=colour, zorder=2)
         label = _tau_label(p.get("tau"))
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
     pooled = fps_key == "fps_pooled"

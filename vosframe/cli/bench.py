@@ -5,7 +5,7 @@ Usage::
     vosframe bench --model g-frtm --data ../shared/data/davis2016/val_480p
     vosframe bench --config CFG [--checkpoint CKPT] --data DIR [--sequences a,b]
         [--taus 1,0.9,0.8,0.7,0.5,0.3] [--max-internal-size N] [--precision auto|bf16|fp32]
-        [--out DIR] [--json]
+        [--out DIR] [--json] [--variant LABEL CONFIG GATE_WEIGHTS ...]
 
 All logic lives in :func:`vosframe.app.bench.run_bench`; this module parses, prints and exits.
 """
@@ -32,6 +32,8 @@ EXAMPLES = """\
 examples:
   vosframe bench --model g-frtm --data DAVIS/val_480p --sequences blackswan,dog
   vosframe bench --model g-ttvos --data DAVIS/train_240p --taus 1,0.7,0.5 --threads 1
+  vosframe bench --model g-frtm --data DAVIS/train_240p --taus 1,0.7,0.5 \\
+      --variant reuse@16 my_reuse_config.py work_dirs/reuse/gate.pt
 """
 
 
@@ -83,7 +85,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_threads(p)
     p.add_argument("--no-flops", action="store_true", help="skip counting FLOPs per path")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--variant",
+        nargs=3,
+        action="append",
+        metavar=("LABEL", "CONFIG", "GATE_WEIGHTS"),
+        help="another gated model to compare in the same run (repeatable): its config and "
+        "gate weights file, on the main model's base weights; one curve per variant",
+    )
     p.set_defaults(func=run)
+
+
+def _base_checkpoint(args: argparse.Namespace) -> str | None:
+    """The main model's base weights, which every variant loads."""
+    if args.checkpoint or args.config:
+        return args.checkpoint
+    from vosframe.app.zoo import card, weights_path
+
+    return str(weights_path(card(args.model).weights))
+
+
+def check_variants(args: argparse.Namespace) -> None:
+    """Check the ``--variant`` files and labels before anything is built.
+
+    Raises:
+        InputError: A missing file or a repeated label.
+    """
+    from pathlib import Path
+
+    labels = [v[0] for v in args.variant or ()]
+    if len(set(labels)) != len(labels) or "base" in labels:
+        raise InputError(f"--variant labels must be distinct and not 'base', got {labels}")
+    for label, config, weights in args.variant or ():
+        for what, path in (("CONFIG", config), ("GATE_WEIGHTS", weights)):
+            if not Path(path).is_file():
+                raise InputError(
+                    f"--variant {label}: {what} {path} does not exist. Fix: check the path "
+                    "(`vosframe train-gate` prints the gate file it wrote)."
+                )
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -102,10 +141,13 @@ def format_report(report: dict[str, Any]) -> str:
     def num(v: float | None, width: int, scale: float = 1.0) -> str:
         return "-".rjust(width) if v is None else f"{v * scale:{width}.2f}"
 
+    if report.get("variants"):
+        lines[1] = f"{'variant':>12} " + lines[1]
     for r in report["runs"]:
         tau = "conf" if r["tau"] is None else f"{r['tau']:g}"
+        who = f"{r.get('variant', '')[:12]:>12} " if report.get("variants") else ""
         lines.append(
-            f"{tau:>5} {100 * r['J&F']:5.1f} {100 * r['J']:5.1f} {100 * r['F']:5.1f} "
+            f"{who}{tau:>5} {100 * r['J&F']:5.1f} {100 * r['J']:5.1f} {100 * r['F']:5.1f} "
             f"{r['fps_pooled']:6.2f} {r['fps_davis']:6.2f} {num(r['speedup'], 7)} "
             f"{100 * r['reuse_rate']:6.1f} {ms(r['ms_per_frame']['full']):>16} "
             f"{ms(r['ms_per_frame']['alt']):>15} {num(r['gflops_per_frame'], 7)} "
@@ -134,8 +176,20 @@ def run(args: argparse.Namespace) -> int:
     sequences = [s.strip() for s in args.sequences.split(",")] if args.sequences else None
     if args.taus is not None and not args.taus:
         raise InputError("--taus is empty; give thresholds like 1,0.7,0.5")
+    check_variants(args)
     open_davis(args.data, sequences)  # data errors before the (slow) model build
     model, label = load_cli_model(args)
+    from vosframe.app.zoo import load_model
+    from vosframe.core.errors import CheckpointError
+
+    variants = {}
+    for name, config, weights in args.variant or ():
+        try:
+            variants[name] = load_model(
+                config=config, checkpoint=_base_checkpoint(args), plugin_weights=weights
+            )
+        except CheckpointError as exc:
+            raise CheckpointError(f"--variant {name}: {exc}") from None
     with tqdm(unit="frame", desc="bench", disable=args.json) as bar:
         report = run_bench(
             model,
@@ -151,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
             flops=not args.no_flops,
             model_label=label,
             progress=bar.update,
+            variants=variants,
         )
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
