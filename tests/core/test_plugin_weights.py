@@ -81,7 +81,7 @@ def test_other_gate_settings_are_refused_naming_them(tmp_path):
     path = save_plugin_weights(_gated(), tmp_path / "gate.pt")
     # moved_cues changes no tensor shape: without the check the weights would load silently
     other = _gated(moved_cues=False, copy_motion=False)
-    with pytest.raises(CheckpointError, match="moved_cues: file True vs config False"):
+    with pytest.raises(CheckpointError, match="moved_cues: weights True vs config False"):
         load_plugin_weights(other, path)
 
 

@@ -123,18 +123,26 @@ def check_plugin_architectures(
     has other architecture settings than the weights in ``source`` were trained with."""
     own = plugin_architectures(model)
     for key in sorted(set(own) & set(stored)):
-        a, b = stored[key], own[key]
-        if a != b:
-            diff = sorted(
-                f"{k}: weights {a.get(k)!r} vs config {b.get(k)!r}"
-                for k in set(a) | set(b)
-                if a.get(k) != b.get(k)
-            )
-            raise CheckpointError(
-                f"{source}: its {key} weights were trained with other settings "
-                f"({'; '.join(diff)}). Fix: set those options in the config's plugin entry "
-                f"as the weights have them, or train {key} for your settings."
-            )
+        check_architecture(key, stored[key], own[key], source)
+
+
+def check_architecture(
+    key: str, stored: Mapping[str, Any], own: Mapping[str, Any], source: str | os.PathLike
+) -> None:
+    """Raise :class:`CheckpointError` naming each setting where the plugin ``key``'s
+    weights in ``source`` (``stored``) and the configured plugin (``own``) differ."""
+    if stored == own:
+        return
+    diff = sorted(
+        f"{k}: weights {stored.get(k)!r} vs config {own.get(k)!r}"
+        for k in set(stored) | set(own)
+        if stored.get(k) != own.get(k)
+    )
+    raise CheckpointError(
+        f"{source}: its {key} weights were trained with other settings ({'; '.join(diff)}). "
+        f"Fix: set those options in the config's plugin entry as the weights have them, or "
+        f"train {key} for your settings."
+    )
 
 
 def _fmt(keys: Sequence[str]) -> str:

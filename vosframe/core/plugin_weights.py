@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from vosframe._version import __version__
-from vosframe.core.checkpoint import atomic_save
+from vosframe.core.checkpoint import atomic_save, check_architecture
 from vosframe.core.errors import CheckpointError
 
 if TYPE_CHECKING:
@@ -166,18 +166,7 @@ def load_plugin_weights(
     """
     state, meta = read_plugin_weights(path)
     p = _plugin(model, meta.get("plugin"))
-    stored, own_arch = meta.get("architecture", {}), _json(p.architecture())
-    if stored != own_arch:
-        diff = sorted(
-            f"{k}: file {stored.get(k)!r} vs config {own_arch.get(k)!r}"
-            for k in set(stored) | set(own_arch)
-            if stored.get(k) != own_arch.get(k)
-        )
-        raise CheckpointError(
-            f"{path} was trained for a {p.key} with other settings ({'; '.join(diff)}). "
-            f"Fix: set those options in the config's plugin entry as the file has them, or "
-            f"train {p.key} for your settings."
-        )
+    check_architecture(p.key, meta.get("architecture", {}), _json(p.architecture()), path)
     if check_base:
         fp = base_fingerprint(model)
         if meta.get("base_fingerprint") != fp:
