@@ -260,3 +260,40 @@ def test_cli_runs_a_config_with_per_fold_checkpoints(tmp_path, capsys):
     assert {v["held_out"] for v in report["variants"]} == {"held out"}
     assert set(report["variants"][0]["videos"]) == set(DAVIS16_TRAIN_FOLDS.select(0))
     assert main(args) == 1 and "already holds" in capsys.readouterr().err
+
+
+def test_cli_loads_a_per_fold_gate_file_for_each_checkpoint(tmp_path, capsys):
+    """`--plugin-weights '..{fold}..'` pairs a gate file with each per-fold base model; a
+    gate trained on other base weights is refused."""
+    import torch
+
+    from vosframe import build_model
+    from vosframe.core.plugin_weights import save_plugin_weights
+    from vosframe.data.folds import DAVIS16_TRAIN_FOLDS
+
+    data = _make_davis(tmp_path / "train", DAVIS16_TRAIN_FOLDS.videos)
+    cfg = tmp_path / "tiny_gated.py"
+    cfg.write_text(
+        "model = dict(type='FRTM', backbone=dict(type='ResNet', depth=18, frozen=True),\n"
+        "             target_model=dict(num_aug=1, init_iters=(2,)),\n"
+        "             plugins=[dict(type='ReuseGate', preset='paper', variant='copy')])\n"
+    )
+    torch.manual_seed(0)
+    model = build_model(str(cfg))
+    meta = {"davis_videos": list(DAVIS16_TRAIN_FOLDS.fit(0))}
+    save_checkpoint(model, tmp_path / "m_fold0.pt", meta=meta)
+    save_plugin_weights(model, tmp_path / "gate_fold0.pt")
+    torch.manual_seed(1)
+    save_plugin_weights(build_model(str(cfg)), tmp_path / "other_fold0.pt")
+    args = ["select", "--config", str(cfg), "--checkpoint", str(tmp_path / "m_fold{fold}.pt")]
+    args += ["--data", str(data), "--folds", "0", "--out", str(tmp_path / "res")]
+    args += ["--short-side", "0", "--threads", "1", "--grid", "tau=1,0"]
+    gate = ["--plugin-weights", str(tmp_path / "gate_fold{fold}.pt")]
+    assert main([*args, *gate, "--name", "ok"]) == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / "res" / "ok" / "selection.json").read_text())
+    assert [v["variant"] for v in report["variants"]] == ["tau=1", "tau=0"]
+    other = ["--plugin-weights", str(tmp_path / "other_fold{fold}.pt")]
+    assert main([*args, *other, "--name", "bad"]) == 1
+    assert "fingerprint" in capsys.readouterr().err
+    assert main([*args, *gate, *gate, "--name", "two"]) == 1
+    assert "one --plugin-weights per --checkpoint" in capsys.readouterr().err

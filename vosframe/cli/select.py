@@ -66,6 +66,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="checkpoint; '{fold}' in it is the fold number; repeat for several seeds",
     )
     p.add_argument(
+        "--plugin-weights",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a gate's own weights file for each --checkpoint (same order; '{fold}' as "
+        "there), e.g. from `vosframe train-gate CONFIG --fold K`",
+    )
+    p.add_argument(
         "--data", default=DEFAULT_DATA, help="DAVIS-2016 train folder (default %(default)s)"
     )
     p.add_argument("--folds", type=_ints, help="comma-separated fold numbers (default: all 5)")
@@ -142,15 +150,31 @@ def run(args: argparse.Namespace) -> int:
             "--config needs --checkpoint (one per seed; '{fold}' in the path for per-fold "
             "models trained with `vosframe train CONFIG --fold K`)"
         )
+    gates: list[str] = list(args.plugin_weights)
+    if gates and len(gates) != len(checkpoints):
+        raise InputError(
+            f"give one --plugin-weights per --checkpoint ({len(checkpoints)}), got {len(gates)}"
+        )
     name = args.name or f"{Path(args.model or args.config).stem}_folds"
     out = Path(args.out) / name
     if not args.overwrite and (out / "selection.json").exists():
         raise InputError(f"{out} already holds selection results. Fix: --name NEW or --overwrite")
 
+    def gate_for(checkpoint: str | None) -> str | None:
+        """The --plugin-weights paired with the (fold-formatted) ``checkpoint``."""
+        from vosframe.data.folds import fold_table
+
+        for template, gate in zip(checkpoints, gates):
+            for k in args.folds or range(fold_table().num_folds):
+                if template is not None and template.replace("{fold}", str(k)) == checkpoint:
+                    return gate.replace("{fold}", str(k))
+        return None
+
     def models(checkpoint: str | None):
+        gate = gate_for(checkpoint)
         if args.model:
-            return load_model(args.model, checkpoint=checkpoint)
-        return load_model(config=args.config, checkpoint=checkpoint)
+            return load_model(args.model, checkpoint=checkpoint, plugin_weights=gate)
+        return load_model(config=args.config, checkpoint=checkpoint, plugin_weights=gate)
 
     with tqdm(unit="frame", desc="select") as bar:
         report = run_folds(
