@@ -298,6 +298,25 @@ def toy_clip(n: int = 8, h: int = 48, w: int = 64, seed: int = 0, ids=(3, 7)):
     return frames, label0
 
 
+def toy_davis(root, names=("a", "b"), n: int = 6):
+    """Fully annotated toy sequences in the DAVIS layout under ``root`` (a ``Path``; the
+    squares of :func:`toy_clip`, moving 2 px per frame); returns ``root``."""
+    import cv2
+    import numpy as np
+
+    from vosframe.data.masks import write_mask
+
+    for s, name in enumerate(names):
+        frames, label0 = toy_clip(n, seed=s)
+        (root / "JPEGImages" / name).mkdir(parents=True)
+        (root / "Annotations" / name).mkdir(parents=True)
+        for t, frame in enumerate(frames):
+            cv2.imwrite(str(root / "JPEGImages" / name / f"{t:05d}.jpg"), frame[..., ::-1])
+            labels = np.roll(label0, 2 * t, axis=1)  # the squares move 2 px per frame
+            write_mask(root / "Annotations" / name / f"{t:05d}.png", labels)
+    return root
+
+
 LATE_OBJECT_IDS = {1: 12, 2: 40, 3: 7}
 """Clip label -> user id for :func:`late_object_clip` (non-contiguous on purpose)."""
 LATE_OBJECT_FRAME = 4

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
 from toys import ToyMemory, ToyOnline, toy_clip
+from toys import toy_davis as _toy_davis
 
 from vosframe.core.errors import ConfigError, DataError
 from vosframe.core.plugin import Decision
 from vosframe.data.davis import open_davis
-from vosframe.data.masks import write_mask
 from vosframe.plugins.reuse_gate import Choice, ReuseGate
 from vosframe.plugins.reuse_gate.cues import (
     change_cue,
@@ -158,19 +157,6 @@ def test_pixel_cue_gate_runs_and_is_trained_on_traces_only():
 
 
 # ---------------------------------------------------------------------------- traces
-def _toy_davis(root: Path, names=("a", "b"), n: int = 6) -> Path:
-    """Fully annotated toy sequences in the DAVIS layout (the squares of ``toy_clip``)."""
-    for s, name in enumerate(names):
-        frames, label0 = toy_clip(n, seed=s)
-        (root / "JPEGImages" / name).mkdir(parents=True)
-        (root / "Annotations" / name).mkdir(parents=True)
-        for t, frame in enumerate(frames):
-            cv2.imwrite(str(root / "JPEGImages" / name / f"{t:05d}.jpg"), frame[..., ::-1])
-            labels = np.roll(label0, 2 * t, axis=1)  # the squares move 2 px per frame
-            write_mask(root / "Annotations" / name / f"{t:05d}.png", labels)
-    return root
-
-
 @pytest.fixture(scope="module")
 def toy_traces(tmp_path_factory):
     model, _ = _toy(pixel_cue=True)

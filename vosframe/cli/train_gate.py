@@ -1,5 +1,5 @@
-"""``vosframe train-gate CONFIG [--work-dir DIR]``: train a ``copy`` reuse gate on traces of
-its frozen base model (:func:`vosframe.training.gate.recipe.train_from_config`)."""
+"""``vosframe train-gate CONFIG [--work-dir DIR]``: train a ``copy`` or ``reuse`` reuse gate
+on traces of its frozen base model (:func:`vosframe.training.gate.recipe.train_from_config`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``train-gate`` subcommand."""
     p = sub.add_parser(
         "train-gate",
-        help="train a copy reuse gate on inference traces of its frozen base model",
+        help="train a copy or reuse gate on inference traces of its frozen base model",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

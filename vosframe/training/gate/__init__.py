@@ -7,6 +7,9 @@
   inference, train the gate on it; :mod:`~.pre_gate` fits the pre-gate on the same traces;
   :mod:`~.calibration` reports the held-out operating points; :mod:`~.recipe` runs it all
   from a config (``vosframe train-gate``).
+* :mod:`~.reuse_traces` -- the trace recipe of the ``reuse`` gate (the paper's feature
+  reuse): its alternative path learns to give the frozen base model's own re-entry
+  feature and output, then its gate function learns that path's quality.
 """
 
 from .clip import GateClipTrainer

@@ -1,5 +1,11 @@
-"""The trace recipe from a config: record traces, train the copy gate (and its pre-gate),
-report the held-out calibration, export the weights (``vosframe train-gate``)."""
+"""The trace recipes from a config: record traces, train the gate, report the held-out
+calibration, export the weights (``vosframe train-gate``).
+
+A ``copy`` gate (and its pre-gate) trains on copy traces
+(:mod:`~vosframe.training.gate.traces`); a ``reuse`` gate (the paper's feature reuse)
+trains its alternative path and then its gate function on reuse traces
+(:mod:`~vosframe.training.gate.reuse_traces`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -16,10 +22,23 @@ from vosframe.core.checkpoint import load_checkpoint
 from vosframe.core.errors import ConfigError
 from vosframe.core.plugin_weights import save_plugin_weights
 from vosframe.data.davis import open_davis
+from vosframe.plugins.reuse_gate import ReuseGate
 
 from .calibration import gate_calibration, simulate_gate
 from .pre_gate import train_pre_gate
-from .traces import copy_gate, record_traces, split_traces, train_gate_on_traces
+from .reuse_traces import (
+    DEFAULT_AGES,
+    record_reuse_traces,
+    reuse_calibration,
+    reuse_fidelity,
+    reuse_gate,
+    train_reuse_gate,
+    train_reuse_on_traces,
+)
+from .traces import SequenceTrace, copy_gate, record_traces, split_traces, train_gate_on_traces
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
 
 
 def train_from_config(
@@ -28,24 +47,32 @@ def train_from_config(
     options: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> Path:
-    """Record traces and train a ``copy`` gate from a config; returns the exported weights.
+    """Record traces and train a ``copy`` or ``reuse`` gate from a config; returns the
+    exported weights.
 
     Config keys: ``model`` (with the ReuseGate plugin), ``load_from_vosframe`` (the trained
     base model), ``gate_traces = dict(data=DAVIS-layout folder of fully annotated training
     sequences, short_side, frame_steps, steps, batch_size, lr, quality_scale, holdout, seed,
     precision, threads, pre_steps, pre_over_weight)``; a gate with ``pre_gate`` then fits its
-    pre-gate. Writes ``gate.pt`` (the gate's own weights file with the fingerprint of the
-    base weights it was trained on, :func:`~vosframe.core.plugin_weights.save_plugin_weights`;
-    the base model's file is not copied) and ``calibration.json`` (:func:`gate_calibration` and
-    :func:`~vosframe.training.gate.calibration.simulate_gate` on the held-out
-    sequences, as recorded with every frame, the inference case) to
+    pre-gate. A ``reuse`` gate reads ``reuse_steps``, ``reuse_batch_size``, ``reuse_lr``,
+    ``feature_weight``, ``mask_weight``, ``delta_weight`` (its alternative path,
+    :func:`~vosframe.training.gate.reuse_traces.train_reuse_on_traces`) and ``ages``
+    (default 1..3) besides. Writes ``gate.pt`` (the gate's own weights file with the
+    fingerprint of the base weights it was trained on,
+    :func:`~vosframe.core.plugin_weights.save_plugin_weights`; the base model's file is not
+    copied) and ``calibration.json`` (held-out sequences, as recorded with every frame, the
+    inference case: for ``copy`` :func:`gate_calibration` and
+    :func:`~vosframe.training.gate.calibration.simulate_gate`; for ``reuse``
+    :func:`~vosframe.training.gate.reuse_traces.reuse_fidelity` and
+    :func:`~vosframe.training.gate.reuse_traces.reuse_calibration`) to
     ``work_dir`` (default ``work_dirs/<config name>``).
 
     ``gate_traces.threads`` sets torch's (process-wide) thread count: the traces and the
     training depend on it; with it and ``seed`` the result is bit-reproducible.
 
     Raises:
-        ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``.
+        ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``, or its
+            gate's variant is neither ``copy`` nor ``reuse``.
     """
     torch.set_flush_denormal(True)
     cfg = load_config(str(config))
@@ -62,21 +89,44 @@ def train_from_config(
     torch.manual_seed(int(spec.get("seed", 0)))  # the gate's initial weights
     model = build_model(cfg.model.to_dict())
     load_checkpoint(model, cfg.load_from_vosframe, strict=False)
-    copy_gate(model)
+    plugin = model.path_plugin
+    reuse = isinstance(plugin, ReuseGate) and plugin.arch.variant == "reuse"
+    gate = reuse_gate(model) if reuse else copy_gate(model)
     out = Path(work_dir or cfg.get("work_dir") or Path("work_dirs") / Path(str(config)).stem)
     out.mkdir(parents=True, exist_ok=True)
     data = open_davis(spec["data"], spec.get("sequences"))
-    precision = spec.get("precision", "auto")
-    traces = record_traces(
+    traces = (record_reuse_traces if reuse else record_traces)(
         model,
         data,
         progress=lambda n: log(f"recorded {n}"),
         short_side=spec.get("short_side"),
         frame_steps=tuple(int(k) for k in spec.get("frame_steps", (1,))),
-        precision=precision,
+        precision=spec.get("precision", "auto"),
     )
     train, held = split_traces(traces, float(spec.get("holdout", 0.2)))
     held = [t for t in held if t.frame_step == 1] or held
+    recipe = _train_reuse if reuse else _train_copy
+    report = {"held_out": [t.name for t in held], **recipe(model, train, held, spec, log)}
+    tmp = out / "calibration.json.tmp"
+    tmp.write_text(json.dumps(report, indent=1))
+    os.replace(tmp, out / "calibration.json")
+    meta = {
+        "config_file": str(config),
+        "config": cfg.model.to_dict(),
+        "gate_traces": spec,
+        "base_weights": Path(str(cfg.load_from_vosframe)).name,
+    }
+    return save_plugin_weights(model, out / "gate.pt", plugin=gate.key, meta=meta)
+
+
+def _train_copy(
+    model: VOSModel,
+    train: list[SequenceTrace],
+    held: list[SequenceTrace],
+    spec: dict[str, Any],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """The copy gate (and its pre-gate); returns the report's entries."""
     history = train_gate_on_traces(
         model,
         train,
@@ -97,21 +147,61 @@ def train_from_config(
             quality_scale=float(spec.get("quality_scale", 0.2)),
         )
         log(f"pre-gate loss {pre_history[0]:.4f} -> {pre_history[-1]:.4f}")
-    report = {
-        "held_out": [t.name for t in held],
+    return {
         "loss_history": history,
         "calibration": {f"age_{n}": gate_calibration(model, held, ages=(n,)) for n in (1, 2)}
         if held
         else {},
         "closed_loop": simulate_gate(model, held) if held else [],
     }
-    tmp = out / "calibration.json.tmp"
-    tmp.write_text(json.dumps(report, indent=1))
-    os.replace(tmp, out / "calibration.json")
-    meta = {
-        "config_file": str(config),
-        "config": cfg.model.to_dict(),
-        "gate_traces": spec,
-        "base_weights": Path(str(cfg.load_from_vosframe)).name,
+
+
+def _train_reuse(
+    model: VOSModel,
+    train: list[SequenceTrace],
+    held: list[SequenceTrace],
+    spec: dict[str, Any],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Feature reuse: its alternative path, then its gate function; returns the report's
+    entries."""
+    ages = tuple(int(n) for n in spec.get("ages", DEFAULT_AGES))
+    seed = int(spec.get("seed", 0))
+    mib = sum(t.nbytes for t in train + held) / 2**20  # type: ignore[attr-defined]
+    log(f"reuse traces: {mib:.1f} MiB")
+    path_history = train_reuse_on_traces(
+        model,
+        train,
+        ages=ages,
+        steps=int(spec.get("reuse_steps", 2000)),
+        batch_size=int(spec.get("reuse_batch_size", 8)),
+        lr=float(spec.get("reuse_lr", 1e-3)),
+        seed=seed,
+        feature_weight=float(spec.get("feature_weight", 1.0)),
+        mask_weight=float(spec.get("mask_weight", 1.0)),
+        delta_weight=float(spec.get("delta_weight", 1.0)),
+        log=lambda step, m: log(
+            f"path step {step} " + " ".join(f"{k} {v:.4f}" for k, v in m.items())
+        ),
+    )
+    history = train_reuse_gate(
+        model,
+        train,
+        ages=ages,
+        steps=int(spec.get("steps", 1500)),
+        batch_size=int(spec.get("batch_size", 16)),
+        lr=float(spec.get("lr", 1e-3)),
+        seed=seed,
+        quality_scale=float(spec.get("quality_scale", 0.2)),
+        log=lambda step, loss: log(f"gate step {step} loss {loss:.4f}"),
+    )
+    return {
+        "reuse_path_history": path_history,
+        "loss_history": history,
+        "fidelity": {f"age_{n}": reuse_fidelity(model, held, ages=(n,)) for n in ages}
+        if held
+        else {},
+        "calibration": {f"age_{n}": reuse_calibration(model, held, ages=(n,)) for n in ages}
+        if held
+        else {},
     }
-    return save_plugin_weights(model, out / "gate.pt", plugin=copy_gate(model).key, meta=meta)

@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from vosframe.core.errors import ConfigError, DataError
 from vosframe.plugins.reuse_gate import ReuseGate
@@ -62,6 +63,7 @@ from .clip import alt_quality_target
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
+    from vosframe.core.session import Session
     from vosframe.data.datasets import VideoSequence
 
 
@@ -122,9 +124,10 @@ def copy_gate(model: VOSModel) -> ReuseGate:
         )
     if gate.arch.variant != "copy":
         raise ConfigError(
-            f"training on traces supports the 'copy' variant only (its alternative path has no "
-            f"trainable part); this gate's variant is {gate.arch.variant!r}. Fix: train the "
-            f"other variants with `vosframe train` (the clip loop)"
+            f"the copy recipe on traces supports the 'copy' variant only (its alternative path "
+            f"has no trainable part); this gate's variant is {gate.arch.variant!r}. Fix: train "
+            f"a 'reuse' gate on reuse traces (vosframe.training.gate.reuse_traces; `vosframe "
+            f"train-gate` runs either), the other variants with `vosframe train` (the clip loop)"
         )
     return gate
 
@@ -152,22 +155,28 @@ def record_sequence(
     seq: VideoSequence,
     short_side: int | None = None,
     frame_step: int = 1,
+    *,
+    gate: ReuseGate | None = None,
+    on_frame: Callable[[Session], None] | None = None,
     **session_options: Any,
 ) -> SequenceTrace:
     """Run the base model (gate off) on one fully annotated sequence and keep its trace.
 
     Args:
-        model: The model with its ``copy`` ReuseGate.
+        model: The model with its ReuseGate.
         seq: The sequence (every frame annotated).
         short_side: Resize frames and masks to this shorter side first (None: as stored).
             Recording 240p training data at the 360p the model runs at on 480p videos keeps
             the scale the gate sees (object sizes in cells, motion in pixels) as at test.
+        gate: The gate whose feature cut is kept (None: :func:`copy_gate` of the model).
+        on_frame: Called with the session after each recorded frame, for recipes that keep
+            more of what the model computed (``session.last_frame``, ``session.objects``).
         session_options: Options of the session (precision, max_internal_size).
 
     Raises:
         DataError: A frame of the sequence has no ground-truth mask.
     """
-    gate = copy_gate(model)
+    gate = copy_gate(model) if gate is None else gate
     if frame_step < 1:
         raise ConfigError(f"frame_step must be >= 1, got {frame_step}")
     kept = range(0, len(seq), frame_step)
@@ -189,6 +198,8 @@ def record_sequence(
         session.step(frame, given.get(i))
         seen = session.last_frame  # what the model computed on this frame
         assert seen is not None
+        if on_frame is not None:
+            on_frame(session)
         size = tuple(seen.image.shape[-2:])
         feats.append(seen.features[cut].detach().cpu().contiguous())
         images.append(pool_image(seen.image).cpu().half())
@@ -220,14 +231,17 @@ def record_traces(
     progress: Callable[[str], None] | None = None,
     short_side: int | None = None,
     frame_steps: Sequence[int] = (1,),
+    record: Callable[..., SequenceTrace] | None = None,
     **session_options: Any,
 ) -> list[SequenceTrace]:
-    """:func:`record_sequence` for every sequence and frame step (``session_options`` go to
-    the session). Each sequence gives one trace per entry of ``frame_steps``."""
+    """:func:`record_sequence` (or ``record``, a function with its signature) for every
+    sequence and frame step (``session_options`` go to the session). Each sequence gives
+    one trace per entry of ``frame_steps``."""
+    record = record_sequence if record is None else record
     traces = []
     for seq in sequences:
         for step in frame_steps:
-            traces.append(record_sequence(model, seq, short_side, int(step), **session_options))
+            traces.append(record(model, seq, short_side, int(step), **session_options))
             if progress is not None:
                 progress(seq.name if step == 1 else f"{seq.name} (frame step {step})")
     return traces
@@ -248,39 +262,92 @@ def trace_samples(traces: Sequence[SequenceTrace], ages: Sequence[int]) -> list[
     return out
 
 
+@attrs.frozen
+class GateInputs:
+    """What the gate reads for one sample, as it reads it at inference.
+
+    Attributes:
+        cut: ``(1, C, h, w)`` F_t of frame ``t`` as the gate sees it.
+        prev: ``(1, C_p, h, w)`` the previous information of the cache frame ``t - n``.
+        template: ``(1, K, K)`` the object's template (from its first frame).
+        cues: The cue maps (``motion_cue``), else None.
+        copied: ``(1, 1, H, W)`` the copy path's mask at ``t`` (the mask of ``t - n``,
+            moved with ``copy_motion``).
+    """
+
+    cut: torch.Tensor
+    prev: torch.Tensor
+    template: torch.Tensor
+    cues: torch.Tensor | None
+    copied: torch.Tensor
+
+
+def gate_inputs(gate: ReuseGate, traces: Sequence[SequenceTrace], sample: Sample) -> GateInputs:
+    """The gate's inputs for one ``(sequence, object, t, n)`` sample.
+
+    Raises:
+        DataError: The gate reads pixel cues and the trace has no pooled frames.
+    """
+    s, obj_id, t, n = sample
+    tr, obj = traces[s], traces[s].objects[obj_id]
+    feats = tr.features[obj.start :]
+    f0, ft, fl = (gate.cut_feature(feats[i : i + 1].float()) for i in (0, t, t - n))
+    grid = (int(f0.shape[-2]), int(f0.shape[-1]))
+    template = gate.make_template(f0, obj.gt[0:1])
+    last_prob = obj.prob[t - n : t - n + 1].float()
+    last_score = obj.score[t - n : t - n + 1].float() if obj.score is not None else None
+    prev = gate.previous_info(last_score, last_prob, tr.image_size, grid)
+    copied, pixel = moved_sample(gate, tr, obj.start, t, n, last_prob)
+    cues = None
+    if gate.arch.motion_cue:
+        it = il = None
+        if gate.arch.pixel_cue and pixel is None:
+            if tr.images is None:
+                raise DataError(f"trace {tr.name} has no images; record it again for pixel_cue")
+            frames = tr.images[obj.start :]
+            it, il = frames[t : t + 1].float(), frames[t - n : t - n + 1].float()
+        cues = gate.cue_maps(ft, fl, last_prob, pixel=pixel, image=it, last_image=il)
+    return GateInputs(ft, prev, template, cues, copied)
+
+
+AltOutput = Callable[[Sample, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""``(sample, D_t) -> (full, alt)``: the full path's and the alternative path's logits of
+a sample at ``t`` (``(1, 1, H, W)``, > 0 where the mask is)."""
+
+
 def sample_batch(
     gate: ReuseGate,
     traces: Sequence[SequenceTrace],
     batch: Sequence[Sample],
     quality_scale: float = 0.2,
+    alternative: AltOutput | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Reuse probabilities (with grad) and ``alt_quality`` targets of a batch, through the
-    gate's own forward (:meth:`~vosframe.plugins.reuse_gate.ReuseGate.gate_forward`)."""
+    gate's own forward (:meth:`~vosframe.plugins.reuse_gate.ReuseGate.gate_forward`).
+
+    Args:
+        gate: The gate.
+        traces: Recorded sequences.
+        batch: Samples.
+        quality_scale: See :func:`~vosframe.training.gate.clip.alt_quality_target`.
+        alternative: The alternative path's output of a sample, given its ``D_t`` (None:
+            the ``copy`` path, the recorded output of ``t - n`` against the recorded
+            output at ``t``).
+    """
     p_all, targets = [], []
-    for s, obj_id, t, n in batch:  # one sample at a time: frames differ in size
-        tr, obj = traces[s], traces[s].objects[obj_id]
-        feats = tr.features[obj.start :]
-        f0, ft, fl = (gate.cut_feature(feats[i : i + 1].float()) for i in (0, t, t - n))
-        grid = (int(f0.shape[-2]), int(f0.shape[-1]))
-        template = gate.make_template(f0, obj.gt[0:1])
-        last_prob = obj.prob[t - n : t - n + 1].float()
-        last_score = obj.score[t - n : t - n + 1].float() if obj.score is not None else None
-        prev = gate.previous_info(last_score, last_prob, tr.image_size, grid)
-        copied, pixel = moved_sample(gate, tr, obj.start, t, n, last_prob)
-        cues = None
-        if gate.arch.motion_cue:
-            it = il = None
-            if gate.arch.pixel_cue and pixel is None:
-                if tr.images is None:
-                    raise DataError(f"trace {tr.name} has no images; record it again for pixel_cue")
-                frames = tr.images[obj.start :]
-                it, il = frames[t : t + 1].float(), frames[t - n : t - n + 1].float()
-            cues = gate.cue_maps(ft, fl, last_prob, pixel=pixel, image=it, last_image=il)
-        _, p = gate.gate_forward(ft, prev, template, cues)
+    for sample in batch:  # one sample at a time: frames differ in size
+        obj = traces[sample[0]].objects[sample[1]]
+        t = sample[2]
+        x = gate_inputs(gate, traces, sample)
+        d, p = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
         p_all.append(p)
         gt = obj.gt[t : t + 1].float()
-        full = obj.prob[t : t + 1].float() - 0.5  # as logits: > 0 where the mask is
-        targets.append(alt_quality_target(full, copied - 0.5, gt, quality_scale))
+        if alternative is None:
+            full = obj.prob[t : t + 1].float() - 0.5  # as logits: > 0 where the mask is
+            alt = x.copied - 0.5
+        else:
+            full, alt = alternative(sample, d)
+        targets.append(alt_quality_target(full, alt, gt, quality_scale))
     return torch.cat(p_all), torch.stack(targets).flatten()
 
 
@@ -369,22 +436,63 @@ def train_gate_on_traces(
     if ages is None:
         run = gate.policy.max_reuse_run
         ages = tuple(range(1, run + 1)) if run else (1, 2)
+    return fit_gate_function(
+        gate,
+        traces,
+        ages,
+        (gate.template, gate.matching, gate.gate),
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        log=log,
+        log_every=log_every,
+        quality_scale=quality_scale,
+    )
+
+
+def fit_gate_function(
+    gate: ReuseGate,
+    traces: Sequence[SequenceTrace],
+    ages: Sequence[int],
+    modules: Sequence[nn.Module],
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    log: Callable[[int, float], None] | None,
+    log_every: int,
+    quality_scale: float,
+    alternative: AltOutput | None = None,
+) -> list[float]:
+    """The loop of :func:`train_gate_on_traces`: ``modules`` (parts of the gate, in train
+    mode while it runs) learn ``p_reuse`` = the ``alt_quality`` target of the alternative
+    path (:func:`sample_batch`; ``alternative`` None: the copy path).
+
+    Returns:
+        The mean loss of each logging period.
+
+    Raises:
+        DataError: The traces hold no frame after an object's first frame.
+    """
     samples = trace_samples(traces, ages)
     if not samples:
         raise DataError("the traces hold no frame after an object's first frame")
     rng = random.Random(seed)
     torch.manual_seed(seed)
-    params = [p for m in (gate.template, gate.matching, gate.gate) for p in m.parameters()]
+    params = [p for m in modules for p in m.parameters()]
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
-    gate.train()
+    for m in modules:
+        m.train()
     history, running = [], []
     try:
         for step in range(1, steps + 1):
             batch = rng.sample(samples, min(batch_size, len(samples)))
-            p, target = sample_batch(gate, traces, batch, quality_scale)
+            p, target = sample_batch(gate, traces, batch, quality_scale, alternative)
             loss = (p - target).pow(2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
