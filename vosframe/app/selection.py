@@ -50,6 +50,7 @@ from vosframe.core.errors import DataError, InputError
 from vosframe.core.model import VOSModel
 from vosframe.data.davis import open_davis
 from vosframe.data.folds import FoldTable, fold_table
+from vosframe.data.frames import resize_short_side
 from vosframe.data.masks import write_mask
 from vosframe.metrics.evaluate import evaluate_folders, resolve_annotation_root
 
@@ -195,16 +196,6 @@ def _apply(model: VOSModel, variant: Variant) -> tuple[dict[str, Any], list[tupl
 
 
 # ----------------------------------------------------------------------------- running
-def _resize_to(image: np.ndarray, short: int | None, nearest: bool = False) -> np.ndarray:
-    h, w = image.shape[:2]
-    if short is None or min(h, w) == short:
-        return image
-    s = short / min(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    mode = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR if s > 1 else cv2.INTER_AREA
-    return cv2.resize(image, size, interpolation=mode)
-
-
 def processing_short_side(
     model: VOSModel, options: Mapping[str, Any], short_side: int | None
 ) -> int | None:
@@ -232,11 +223,11 @@ def _segment(
     ``short_side`` video at (so no frame is upscaled and then shrunk again).
     """
     target = processing_short_side(model, options, short_side)
-    given = {i: _resize_to(m, target, nearest=True) for i, m in seq.given_masks().items()}
+    given = {i: resize_short_side(m, target, nearest=True) for i, m in seq.given_masks().items()}
     frames, h, w = [], 0, 0
     for f in seq.frames():
         h, w = f.shape[:2]
-        frames.append(_resize_to(f, target))
+        frames.append(resize_short_side(f, target))
     out_dir.mkdir(parents=True, exist_ok=True)
     session = model.new_session(**options)
     ms, full, alt = [], 0, 0

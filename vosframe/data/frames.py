@@ -66,6 +66,21 @@ def _captured_stderr_fd() -> Iterator[list[str]]:
             text.append(tmp.read().decode("utf-8", "replace"))
 
 
+def resize_short_side(image: np.ndarray, short: int | None, nearest: bool = False) -> np.ndarray:
+    """Resize a frame or label map so that its shorter side is ``short`` (None: as is).
+
+    Label maps (``nearest``) use nearest-neighbour sampling; frames are interpolated
+    bilinearly when enlarged and area-averaged when reduced.
+    """
+    h, w = image.shape[:2]
+    if short is None or min(h, w) == short:
+        return image
+    s = short / min(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    mode = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR if s > 1 else cv2.INTER_AREA
+    return cv2.resize(image, size, interpolation=mode)
+
+
 def natural_key(name: str) -> tuple:
     """Sort key that orders ``frame2`` before ``frame10`` (zero-padded names are unchanged)."""
     return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name))

@@ -43,13 +43,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from vosframe.core.errors import ConfigError, DataError
+from vosframe.data.frames import resize_short_side
 from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate.cues import (
     coarse_mask,
@@ -140,16 +140,6 @@ def _label_masks(labels: np.ndarray, ids: Iterable[int], size: tuple[int, int]) 
     return torch.cat([t == i for i in ids]) if ids else t.new_zeros((0, 1, *size), dtype=bool)
 
 
-def _rescale(array: np.ndarray, short_side: int | None, nearest: bool = False) -> np.ndarray:
-    """Resize a frame or label map so its shorter side is ``short_side`` (None: as is)."""
-    h, w = array.shape[:2]
-    if short_side is None or min(h, w) == short_side:
-        return array
-    s = short_side / min(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    return cv2.resize(array, size, interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR)
-
-
 def record_sequence(
     model: VOSModel,
     seq: VideoSequence,
@@ -191,10 +181,12 @@ def record_sequence(
     session = model.new_session(**{**session_options, "tau": 1.0, "force": None})
     feats, images, gts, probs, scores = [], [], {}, {}, {}
     starts: dict[int, int] = {}
-    given = {i: _rescale(m, short_side, nearest=True) for i, m in seq.given_masks().items()}
+    given = {
+        i: resize_short_side(m, short_side, nearest=True) for i, m in seq.given_masks().items()
+    }
     for i in kept:
-        frame = _rescale(seq.read_frame(i), short_side)
-        labels = _rescale(seq.read_mask(i), short_side, nearest=True)
+        frame = resize_short_side(seq.read_frame(i), short_side)
+        labels = resize_short_side(seq.read_mask(i), short_side, nearest=True)
         session.step(frame, given.get(i))
         seen = session.last_frame  # what the model computed on this frame
         assert seen is not None
