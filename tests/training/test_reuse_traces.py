@@ -122,7 +122,7 @@ def test_reuse_recipe_checks_its_gate_and_traces(recorded):
     model, traces, _ = recorded
     copy_model = ToyOnline()
     copy_model.attach_plugin(ReuseGate(preset="paper", variant="copy"))
-    with pytest.raises(ConfigError, match="needs the 'reuse' variant"):
+    with pytest.raises(ConfigError, match="'reuse' variant only"):
         rt.reuse_gate(copy_model)
     with pytest.raises(ConfigError, match="'copy' variant only"):
         gate_traces.copy_gate(model)

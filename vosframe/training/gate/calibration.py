@@ -72,17 +72,25 @@ def gate_calibration(
                 copied = shift_mask(copied, shift)
             lost = mask_iou(obj.prob[t : t + 1].float(), gt) - mask_iou(copied, gt)
             losses.append(float(lost))
-    p_all, loss_all = torch.cat(ps), torch.tensor(losses)
-    rows = []
+    return operating_points(torch.cat(ps), torch.tensor(losses), taus)
+
+
+def operating_points(
+    p_reuse: torch.Tensor, iou_loss: torch.Tensor, taus: Sequence[float]
+) -> list[dict[str, float]]:
+    """Per ``tau``: the share of samples with ``p_reuse > tau`` (``reuse``), the mean IoU
+    the alternative path loses on them (``iou_loss_reused``) and that loss spread over all
+    samples (``iou_loss_all``)."""
+    n, rows = max(1, len(p_reuse)), []
     for tau in taus:
-        reuse = p_all > tau
+        reuse = p_reuse > tau
         k = int(reuse.sum())
         rows.append(
             {
                 "tau": float(tau),
-                "reuse": k / max(1, len(samples)),
-                "iou_loss_reused": float(loss_all[reuse].mean()) if k else 0.0,
-                "iou_loss_all": float(loss_all[reuse].sum()) / max(1, len(samples)),
+                "reuse": k / n,
+                "iou_loss_reused": float(iou_loss[reuse].mean()) if k else 0.0,
+                "iou_loss_all": float(iou_loss[reuse].sum()) / n,
             }
         )
     return rows

@@ -88,11 +88,12 @@ import attrs
 import torch
 import torch.nn.functional as F
 
-from vosframe.core.errors import ConfigError, DataError
+from vosframe.core.errors import DataError
 from vosframe.core.state import Features
 from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate.networks import mask_as_score
 
+from .calibration import operating_points
 from .clip import mask_iou
 from .traces import (
     Sample,
@@ -101,6 +102,7 @@ from .traces import (
     gate_inputs,
     record_sequence,
     record_traces,
+    trace_gate,
     trace_samples,
 )
 
@@ -143,25 +145,9 @@ class ReuseTrace(SequenceTrace):
 
 
 def reuse_gate(model: VOSModel) -> ReuseGate:
-    """The model's ``reuse`` ReuseGate, the one gate this recipe trains.
-
-    Raises:
-        ConfigError: The model has no ReuseGate, or its variant is not ``reuse``.
-    """
-    gate = model.path_plugin
-    if not isinstance(gate, ReuseGate):
-        raise ConfigError(
-            "training feature reuse on traces needs a model with a ReuseGate plugin. Fix: "
-            "build the model from a config with plugins=[dict(type='ReuseGate', "
-            "variant='reuse', ...)]"
-        )
-    if gate.arch.variant != "reuse":
-        raise ConfigError(
-            f"training feature reuse on traces needs the 'reuse' variant; this gate's variant "
-            f"is {gate.arch.variant!r}. Fix: train a 'copy' gate with the copy recipe "
-            f"(vosframe.training.gate.traces), the other variants in the clip loop"
-        )
-    return gate
+    """The model's ``reuse`` ReuseGate (:func:`~.traces.trace_gate`), the one this recipe
+    trains."""
+    return trace_gate(model, "reuse")
 
 
 def tail_strides(model: VOSModel, stride: int) -> tuple[int, ...]:
@@ -596,20 +582,7 @@ def reuse_calibration(
             lost = mask_iou((p.base_logits > 0).float(), gt) - mask_iou((p.logits > 0).float(), gt)
             ps.append(float(p_reuse[0]))
             losses.append(float(lost))
-    p_all, loss_all = torch.tensor(ps), torch.tensor(losses)
-    rows = []
-    for tau in taus:
-        reuse = p_all > tau
-        k = int(reuse.sum())
-        rows.append(
-            {
-                "tau": float(tau),
-                "reuse": k / len(samples),
-                "iou_loss_reused": float(loss_all[reuse].mean()) if k else 0.0,
-                "iou_loss_all": float(loss_all[reuse].sum()) / len(samples),
-            }
-        )
-    return rows
+    return operating_points(torch.tensor(ps), torch.tensor(losses), taus)
 
 
 __all__ = [

@@ -110,26 +110,36 @@ class SequenceTrace:
         return int(obj.gt.shape[-2]), int(obj.gt.shape[-1])
 
 
-def copy_gate(model: VOSModel) -> ReuseGate:
-    """The model's ``copy`` ReuseGate, the one gate the trace recipe trains.
+TRACE_VARIANTS = ("copy", "reuse")
+"""Gate variants trained on traces: ``copy`` (this module) and ``reuse``
+(:mod:`~vosframe.training.gate.reuse_traces`)."""
+
+
+def trace_gate(model: VOSModel, variant: str) -> ReuseGate:
+    """The model's ReuseGate, checked to be of ``variant`` (one of :data:`TRACE_VARIANTS`).
 
     Raises:
-        ConfigError: The model has no ReuseGate, or its variant is not ``copy``.
+        ConfigError: The model has no ReuseGate, or its variant is not ``variant``.
     """
     gate = model.path_plugin
     if not isinstance(gate, ReuseGate):
         raise ConfigError(
             "training on traces needs a model with a ReuseGate plugin. Fix: build the model "
-            "from a config with plugins=[dict(type='ReuseGate', variant='copy', ...)]"
+            f"from a config with plugins=[dict(type='ReuseGate', variant='{variant}', ...)]"
         )
-    if gate.arch.variant != "copy":
+    if gate.arch.variant != variant:
         raise ConfigError(
-            f"the copy recipe on traces supports the 'copy' variant only (its alternative path "
-            f"has no trainable part); this gate's variant is {gate.arch.variant!r}. Fix: train "
-            f"a 'reuse' gate on reuse traces (vosframe.training.gate.reuse_traces; `vosframe "
-            f"train-gate` runs either), the other variants with `vosframe train` (the clip loop)"
+            f"this trace recipe trains the '{variant}' variant only; this gate's variant is "
+            f"{gate.arch.variant!r}. Fix: `vosframe train-gate` trains 'copy' and 'reuse' "
+            f"gates (each with its recipe), the other variants train with `vosframe train` "
+            f"(the clip loop)"
         )
     return gate
+
+
+def copy_gate(model: VOSModel) -> ReuseGate:
+    """The model's ``copy`` ReuseGate (:func:`trace_gate`), the one this module trains."""
+    return trace_gate(model, "copy")
 
 
 def _label_masks(labels: np.ndarray, ids: Iterable[int], size: tuple[int, int]) -> torch.Tensor:
