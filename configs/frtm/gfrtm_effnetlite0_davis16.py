@@ -18,7 +18,7 @@
 # A copy decided by the pre-gate costs the input resize and a few pixel statistics; one
 # decided by the gate also costs the backbone up to F_t (stride 8) and the gate. The gate
 # and its training settings are configs/_base_/plugins/copy_gate_traces.py
-# (copy_gate_cascade); the pre-gate is fitted after the gate on the same traces.
+# (copy_gate); the pre-gate is fitted after the gate on the same traces.
 _base_ = ["frtm_effnetlite0_davis16.py", "../_base_/plugins/copy_gate_traces.py"]
 model = dict(plugins=[{{_base_.copy_gate}}, {{_base_.spatial_prior}}])
 load_from_vosframe = "vosframe/weights/frtm_effnetlite0_davis16.pt"

@@ -243,3 +243,25 @@ def test_train_gate_recipe_trains_a_reuse_gate(tmp_path):
         load_plugin_weights(base, path)  # the base it was trained on
     finally:
         MODELS.unregister("ToyOnline")
+
+
+def test_memoised_alternative_gives_the_same_targets(recorded, trained):
+    """The gate stage computes each sample's reuse path once (bit-packed signs): the
+    alt_quality targets are those of the plain computation, on the first and later draws."""
+    from vosframe.training.gate.clip import alt_quality_target
+
+    model, traces, _ = recorded
+    gate = model.path_plugin
+    plain = rt.reuse_alternative(model, gate, traces)
+    memo = rt.reuse_alternative(model, gate, traces, memo=True)
+    samples = gate_traces.trace_samples(traces, (1, 2))[:6]
+    with torch.no_grad():
+        for sample in samples * 2:  # the second round comes from the memo
+            x = gate_traces.gate_inputs(gate, traces, sample)
+            d, _ = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
+            gt = traces[sample[0]].objects[sample[1]].gt[sample[2] : sample[2] + 1].float()
+            full, alt = plain(sample, d)
+            m_full, m_alt = memo(sample, d)
+            assert torch.equal(full > 0, m_full > 0) and torch.equal(alt > 0, m_alt > 0)
+            a = alt_quality_target(full, alt, gt, 0.2)
+            assert torch.equal(a, alt_quality_target(m_full, m_alt, gt, 0.2)), sample
