@@ -11,6 +11,7 @@ import torch
 from toys import ToyMemory, ToyOnline, toy_clip
 from toys import toy_davis as _toy_davis
 
+import vosframe
 from vosframe.core.errors import ConfigError, DataError
 from vosframe.core.plugin import Decision
 from vosframe.data.davis import open_davis
@@ -477,5 +478,40 @@ def test_train_gate_recipe_writes_a_gate_file_for_its_base(tmp_path):
         torch.manual_seed(1)
         with pytest.raises(CheckpointError, match="fingerprint"):
             load_plugin_weights(build_model(str(config)), path)
+    finally:
+        MODELS.unregister("ToyOnline")
+
+
+def test_train_gate_fold_records_only_the_folds_fit_videos(tmp_path):
+    """``train-gate --fold K``: the fold's select videos are never recorded, the fold's base
+    model is read from ``{fold}`` in load_from_vosframe, the work dir gets ``_fold<K>``."""
+    from vosframe.builder import build_model
+    from vosframe.core.checkpoint import save_checkpoint
+    from vosframe.core.plugin_weights import read_plugin_weights
+    from vosframe.data.folds import DAVIS16_TRAIN_FOLDS
+    from vosframe.registry import MODELS
+    from vosframe.training.gate.recipe import train_from_config
+
+    MODELS.register_module(module=ToyOnline, force=True)
+    try:
+        data = _toy_davis(tmp_path / "train", names=DAVIS16_TRAIN_FOLDS.videos, n=3)
+        config = tmp_path / "toy_gate.py"
+        config.write_text(
+            "model = dict(type='ToyOnline', plugins=[dict(type='ReuseGate', preset='paper', "
+            "variant='copy')])\n"
+            f"load_from_vosframe = {str(tmp_path / 'base_fold{fold}.pt')!r}\n"
+            f"gate_traces = dict(data={str(data)!r}, steps=2, batch_size=2, precision='fp32')\n"
+        )
+        torch.manual_seed(0)
+        save_checkpoint(build_model(str(config)), tmp_path / "base_fold2.pt")
+        seen = []
+        log = seen.append
+        path = train_from_config(config, tmp_path / "w", log=log, fold=2)
+        recorded = {line.removeprefix("recorded ") for line in seen if line.startswith("recorded")}
+        assert recorded == set(DAVIS16_TRAIN_FOLDS.fit(2))
+        _, meta = read_plugin_weights(path)
+        assert meta["base_weights"] == "base_fold2.pt" and meta["gate_traces"]["fold"] == 2
+        with pytest.raises(vosframe.InputError, match="fold"):
+            train_from_config(config, tmp_path / "w9", log=log, fold=9)
     finally:
         MODELS.unregister("ToyOnline")

@@ -27,6 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", help="config with model, load_from_vosframe and gate_traces")
     p.add_argument("--work-dir", help="output folder (default work_dirs/<config name>)")
     p.add_argument(
+        "--fold",
+        type=int,
+        help="record only the fit videos of this DAVIS-2016 train fold (0-4; "
+        "docs/selection_protocol.md); '{fold}' in load_from_vosframe is replaced by it",
+    )
+    p.add_argument(
         "--cfg-options",
         nargs="*",
         default=[],
@@ -44,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     from vosframe.training.gate.recipe import train_from_config
 
-    path = train_from_config(args.config, args.work_dir, _parse(args.cfg_options))
+    path = train_from_config(args.config, args.work_dir, _parse(args.cfg_options), fold=args.fold)
     print(f"gate weights: {path}")
     print(
         f"use them: vosframe segment --config {args.config} --checkpoint BASE_CKPT "

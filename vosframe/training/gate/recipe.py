@@ -22,6 +22,7 @@ from vosframe.core.checkpoint import load_checkpoint
 from vosframe.core.errors import ConfigError
 from vosframe.core.plugin_weights import save_plugin_weights
 from vosframe.data.davis import open_davis
+from vosframe.data.folds import fold_table
 from vosframe.plugins.reuse_gate import ReuseGate
 
 from .calibration import gate_calibration, simulate_gate
@@ -46,6 +47,7 @@ def train_from_config(
     work_dir: str | Path | None = None,
     options: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
+    fold: int | None = None,
 ) -> Path:
     """Record traces and train a ``copy`` or ``reuse`` gate from a config; returns the
     exported weights.
@@ -70,9 +72,15 @@ def train_from_config(
     ``gate_traces.threads`` sets torch's (process-wide) thread count: the traces and the
     training depend on it; with it and ``seed`` the result is bit-reproducible.
 
+    ``fold`` (the selection protocol, :mod:`vosframe.data.folds`): record only that fold's
+    fit videos of DAVIS-2016 train, so its select videos stay unseen by the gate too;
+    ``{fold}`` in ``load_from_vosframe`` is replaced by the fold number (the fold's base
+    model), and the default work dir gets a ``_fold<K>`` suffix.
+
     Raises:
         ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``, or its
             gate's variant is neither ``copy`` nor ``reuse``.
+        InputError: Unknown fold, or the data folder lacks some of the fold table's videos.
     """
     torch.set_flush_denormal(True)
     cfg = load_config(str(config))
@@ -84,15 +92,22 @@ def train_from_config(
             f"{config}: training the gate on traces needs gate_traces=dict(data=FOLDER, ...) "
             "and load_from_vosframe=BASE_WEIGHTS in the config"
         )
+    base_weights = str(cfg.load_from_vosframe)
+    if fold is not None:
+        table = fold_table(spec.get("fold_table"))
+        spec["sequences"] = list(table.fit_of(fold, open_davis(spec["data"]).names, spec["data"]))
+        spec["fold"] = fold
+        base_weights = base_weights.replace("{fold}", str(fold))
     if spec.get("threads"):  # the result depends on it (float summation order)
         torch.set_num_threads(int(spec["threads"]))
     torch.manual_seed(int(spec.get("seed", 0)))  # the gate's initial weights
     model = build_model(cfg.model.to_dict())
-    load_checkpoint(model, cfg.load_from_vosframe, strict=False)
+    load_checkpoint(model, base_weights, strict=False)
     plugin = model.path_plugin
     reuse = isinstance(plugin, ReuseGate) and plugin.arch.variant == "reuse"
     gate = reuse_gate(model) if reuse else copy_gate(model)
-    out = Path(work_dir or cfg.get("work_dir") or Path("work_dirs") / Path(str(config)).stem)
+    stem = Path(str(config)).stem + ("" if fold is None else f"_fold{fold}")
+    out = Path(work_dir or cfg.get("work_dir") or Path("work_dirs") / stem)
     out.mkdir(parents=True, exist_ok=True)
     data = open_davis(spec["data"], spec.get("sequences"))
     traces = (record_reuse_traces if reuse else record_traces)(
@@ -114,7 +129,7 @@ def train_from_config(
         "config_file": str(config),
         "config": cfg.model.to_dict(),
         "gate_traces": spec,
-        "base_weights": Path(str(cfg.load_from_vosframe)).name,
+        "base_weights": Path(base_weights).name,
     }
     return save_plugin_weights(model, out / "gate.pt", plugin=gate.key, meta=meta)
 
