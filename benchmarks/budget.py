@@ -10,7 +10,7 @@ J (IoU with the ground truth). Written as JSON and Markdown to ``--out``.
 Usage::
 
     python benchmarks/budget.py --model g-frtm --data ../shared/data/davis2016/val_480p \\
-        --sequence blackswan --threads 2 --out benchmarks/results/budget/gfrtm
+        --sequence parkour --threads 1 --out DIR
 """
 
 from __future__ import annotations

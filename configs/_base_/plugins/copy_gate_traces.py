@@ -9,7 +9,7 @@
 # change of the pixels around its boundary beyond its shift; a pre-gate copies from the
 # pixel cues alone before the backbone runs; an object is recomputed after 3 copies in a
 # row, and sooner when its computed masks drift fast (drift_budget). How each setting was
-# chosen on held-out training videos: docs/reuse_gate.md.
+# chosen, and which choice still has to be re-made on the held-out folds: docs/reuse_gate.md.
 copy_gate = dict(type="ReuseGate")  # the cascade (G-FRTM)
 # Without the pre-gate, with the drift budget chosen on TTVOS's held-out traces.
 copy_gate_ttvos = dict(type="ReuseGate", pre_gate=False, drift_budget=0.75)
