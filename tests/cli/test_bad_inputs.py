@@ -304,7 +304,12 @@ def test_models_lists_shipped_names_with_figures(case_dir):
         line = next(ln for ln in proc.stdout.splitlines() if ln.split()[:1] == [name])
         assert f"{card.jf:.1f}" in line and f"{card.fps:.1f}" in line
         assert (card.tau is None) or f"{card.tau:g}" in line
+        assert card.heldout_jf is None or f"{card.heldout_jf:.1f}" in line
     assert "[fastest]" in head and "[most accurate]" in head
+    # "Most accurate" is judged on the held-out folds, never on val.
+    best = max((c.heldout_jf, n) for n, c in ZOO.items() if c.heldout_jf is not None)[1]
+    marked = next(ln for ln in head.splitlines() if "most accurate" in ln)
+    assert marked.split()[0] == best
 
 
 def test_help_is_fast_and_has_examples():

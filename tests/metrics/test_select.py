@@ -210,7 +210,8 @@ def test_bad_inputs_fail_before_any_video_runs(data, ckpts, tmp_path):
     bad = [
         (parse_variant("tau=0.7"), "no reuse gate"),
         (parse_variant("SpatialPrior.nope=1"), "no attribute 'nope'"),
-        (parse_variant("ReuseGate.tau=1"), "needs a ReuseGate plugin"),
+        (parse_variant("ReuseGate.tau=1"), "needs a ReuseGate plugin or model stage"),
+        (parse_variant("OnlineLocalizer.nope=1"), "OnlineLocalizer has no attribute 'nope'"),
         (parse_variant("margin=1"), "unknown variant setting"),
     ]
     for variant, message in bad:
@@ -297,3 +298,34 @@ def test_cli_loads_a_per_fold_gate_file_for_each_checkpoint(tmp_path, capsys):
     assert "fingerprint" in capsys.readouterr().err
     assert main([*args, *gate, *gate, "--name", "two"]) == 1
     assert "one --plugin-weights per --checkpoint" in capsys.readouterr().err
+
+
+def test_a_model_stage_attribute_is_a_variant_setting_and_is_restored(data, ckpts):
+    """``<StageClass>.<attr>`` reaches the model's stages (e.g. FRTMTargetModel.update_every)."""
+    built: list = []
+    seen: list = []
+    variant = parse_variant("OnlineLocalizer.refit_every=1000")
+
+    def load(path):
+        model = _loader(built=built)(path)
+        model.localizer.refit_every = 3
+        original = type(model.localizer).update
+
+        def update(self, *args, **kw):
+            seen.append(self.refit_every)
+            return original(self, *args, **kw)
+
+        model.localizer.update = update.__get__(model.localizer)
+        return model
+
+    report = run_folds(
+        load,
+        data,
+        folds=[0],
+        checkpoints=[str(ckpts / "s0_fold{fold}.pt")],
+        table=TABLE,
+        variants=[Variant(), variant],
+    )
+    assert [v["variant"] for v in report["variants"]] == ["as configured", variant.name]
+    assert set(seen) == {3, 1000}  # the stage saw both settings, one per variant
+    assert built[0].localizer.refit_every == 3  # restored after the variant's run

@@ -68,7 +68,8 @@ __all__ = [
 
 SESSION_KEYS: tuple[str, ...] = ("max_internal_size", "precision")
 """Variant keys passed to ``model.new_session``; ``tau`` sets the gate's threshold and
-``<PluginClass>.<attribute>`` a plugin attribute (both restored after the run)."""
+``<Class>.<attribute>`` an attribute of a plugin or model stage of that class (e.g.
+``SpatialPrior.margin``, ``FRTMTargetModel.update_every``), restored after the run."""
 
 SELECTION_PROTOCOL: dict[str, str] = {
     "folds": "each fold's model (or the same weights, then not held out unless its "
@@ -96,7 +97,8 @@ class Variant:
     Attributes:
         name: Label in the results (default: the settings, ``key=value`` joined by ``,``).
         settings: ``max_internal_size`` / ``precision`` (session options), ``tau`` (the
-            reuse gate's threshold) and ``<PluginClass>.<attribute>`` (a plugin attribute).
+            reuse gate's threshold) and ``<Class>.<attribute>`` (an attribute of a plugin or
+            model stage).
     """
 
     settings: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
@@ -144,13 +146,17 @@ def variant_grid(grid: Mapping[str, Sequence[Any]]) -> list[Variant]:
 
 
 # ----------------------------------------------------------------------------- settings
-def _plugin(model: VOSModel, cls: str) -> Any:
+def _component(model: VOSModel, cls: str) -> Any:
+    """The plugin or model stage (any submodule) whose class is named ``cls``."""
     found = [p for p in model.plugins if type(p).__name__ == cls]
+    found += [m for m in model.modules() if type(m).__name__ == cls]
     if not found:
-        have = [type(p).__name__ for p in model.plugins] or "none"
+        have = sorted(
+            {type(p).__name__ for p in model.plugins} | {type(m).__name__ for m in model.children()}
+        )
         raise InputError(
-            f"variant setting {cls}.* needs a {cls} plugin, but the model's plugins are "
-            f"{have}. Fix: use a config with that plugin, or drop the setting."
+            f"variant setting {cls}.* needs a {cls} plugin or model stage, but the model has "
+            f"{', '.join(have) or 'none'}. Fix: use a config with it, or drop the setting."
         )
     return found[0]
 
@@ -173,11 +179,11 @@ def _check_variant(model: VOSModel, variant: Variant) -> None:
         if not dot:
             raise InputError(
                 f"unknown variant setting {key!r}. Fix: use one of {', '.join(SESSION_KEYS)}, "
-                "tau, or <PluginClass>.<attribute> (e.g. SpatialPrior.margin)"
+                "tau, or <Class>.<attribute> of a plugin or model stage (e.g. SpatialPrior.margin)"
             )
-        plugin = _plugin(model, cls)
+        plugin = _component(model, cls)
         if attr.startswith("_") or not hasattr(plugin, attr):
-            raise InputError(f"plugin {cls} has no attribute {attr!r} (variant {variant.name!r})")
+            raise InputError(f"{cls} has no attribute {attr!r} (variant {variant.name!r})")
 
 
 def _apply(model: VOSModel, variant: Variant) -> tuple[dict[str, Any], list[tuple]]:
@@ -189,7 +195,7 @@ def _apply(model: VOSModel, variant: Variant) -> tuple[dict[str, Any], list[tupl
             options[key] = value
             continue
         cls, _, attr = key.partition(".")
-        target = _plugin(model, cls)
+        target = _component(model, cls)
         restore.append((target, attr, getattr(target, attr)))
         setattr(target, attr, value)
     return options, restore

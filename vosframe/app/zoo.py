@@ -41,6 +41,11 @@ class ModelCard:
         results: The benchmark folder (``benchmarks/results/``) holding ``jf`` and ``fps``.
         plugin_weights: The gate's weights file inside ``vosframe/weights`` (None: the
             checkpoint holds every weight).
+        heldout_jf: J&F (percent) of the model's recipe on the held-out folds of
+            DAVIS-2016 train (trained without a fold's videos, scored on them; see
+            ``docs/selection_protocol.md``): what to expect on videos nobody tuned on. None:
+            not measured yet.
+        heldout: Which folds and seeds ``heldout_jf`` averages, and its results folders.
     """
 
     config: str
@@ -51,6 +56,8 @@ class ModelCard:
     fps: float | None = None
     results: str = ""
     plugin_weights: str | None = None
+    heldout_jf: float | None = None
+    heldout: str = ""
 
 
 ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
@@ -62,6 +69,8 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             jf=75.0,
             fps=6.5,
             results="gfrtm_davis16val (tau 1)",
+            heldout_jf=37.6,
+            heldout="folds 0-1, seed 0: frtm_fold0_heldout, frtm_fold1_heldout",
         ),
         "g-frtm": ModelCard(
             "frtm/gfrtm_effnetlite0_davis16.py",
@@ -72,6 +81,8 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             fps=10.2,
             results="gfrtm_davis16val (tau 0.7)",
             plugin_weights="gfrtm_gate_effnetlite0_davis16.pt",
+            heldout_jf=58.5,
+            heldout="fold 1, seed 0: gfrtm_fold1_heldout",
         ),
         "ttvos": ModelCard(
             "ttvos/ttvos_effnetlite0_davis16.py",
@@ -80,6 +91,8 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             jf=58.0,
             fps=38.2,
             results="gttvos_davis16val (tau 1)",
+            heldout_jf=59.2,
+            heldout="fold 1, seed 0: ttvos_fold1_heldout",
         ),
         "g-ttvos": ModelCard(
             "ttvos/gttvos_effnetlite0_davis16.py",
@@ -99,6 +112,8 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             jf=70.0,
             fps=10.8,
             results="stcn_davis16val (tau 1)",
+            heldout_jf=69.9,
+            heldout="fold 0, seeds 0-1: stcn_fold0_gpu1_size",
         ),
         "g-stcn": ModelCard(
             "stcn/gstcn_effnetlite0_davis16.py",
