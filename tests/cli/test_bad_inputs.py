@@ -310,6 +310,9 @@ def test_models_lists_shipped_names_with_figures(case_dir):
     best = max((c.heldout_jf, n) for n, c in ZOO.items() if c.heldout_jf is not None)[1]
     marked = next(ln for ln in head.splitlines() if "most accurate" in ln)
     assert marked.split()[0] == best
+    from vosframe.cli.segment import DEFAULT_MODEL  # segment runs that model by default
+
+    assert best == DEFAULT_MODEL
 
 
 def test_help_is_fast_and_has_examples():

@@ -129,6 +129,16 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
 )
 
 
+def most_accurate() -> str:
+    """The shipped model with the best held-out-fold J&F (``vosframe segment``'s default).
+
+    Judged on the held-out folds (:attr:`ModelCard.heldout_jf`), the figure every choice is
+    made on, never on val; models not measured there are not candidates.
+    """
+    measured = [(c.heldout_jf, n) for n, c in ZOO.items() if c.heldout_jf is not None]
+    return max(measured)[1]
+
+
 def config_path(name: str) -> Path:
     """Path of a shipped config file, ``name`` relative to ``vosframe.configs``
     (e.g. ``"frtm/frtm_effnetlite0_davis16.py"``)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from vosframe.app.zoo import most_accurate
 from vosframe.cli._common import (
     add_model_source,
     add_threads,
@@ -20,11 +21,12 @@ from vosframe.cli._common import (
     tau_options,
 )
 
-DEFAULT_MODEL = "g-frtm"
+DEFAULT_MODEL = most_accurate()
+"""The shipped model with the best held-out-fold J&F (:func:`vosframe.app.zoo.most_accurate`)."""
 
 EXAMPLES = """\
 examples:
-  vosframe segment --frames video.mp4 --masks first.png --out masks/
+  vosframe segment --frames video.mp4 --masks first.png --out masks/   # the default model
   vosframe segment --model frtm --frames frames/ --masks annotations/ --out masks/
   vosframe segment --model g-frtm --tau 0.5 --frames frames/ --masks first.png --out masks/
   vosframe segment --model g-frtm --target-fps 15 --frames video.mp4 --masks first.png --out m/
