@@ -69,8 +69,9 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             jf=75.0,
             fps=6.5,
             results="gfrtm_davis16val (tau 1)",
-            heldout_jf=37.6,
-            heldout="folds 0-1, seed 0: frtm_fold0_heldout, frtm_fold1_heldout",
+            heldout_jf=46.3,
+            heldout="folds 0-1, two runs of seed 0 each: frtm_fold0_heldout, "
+            "frtm_fold1_heldout, frtm_update_fold0_heldout, frtm_update_fold1_heldout",
         ),
         "g-frtm": ModelCard(
             "frtm/gfrtm_effnetlite0_davis16.py",

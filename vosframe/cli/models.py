@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from vosframe.app.zoo import ZOO
+from vosframe.app.zoo import ZOO, most_accurate
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,10 +44,10 @@ def shipped_models() -> list[dict]:
 def format_shipped(rows: list[dict]) -> list[str]:
     """A table of the shipped models, fastest and most accurate marked.
 
-    "Most accurate" is the best held-out-fold J&F (videos the recipe never saw, the figure
-    every choice is made on), not the best val J&F.
+    "Most accurate" is :func:`vosframe.app.zoo.most_accurate` (the best held-out-fold J&F,
+    on videos the recipe never saw), not the best val J&F.
     """
-    best_jf = max((r["held_out_J&F"] for r in rows if r["held_out_J&F"] is not None), default=None)
+    best_name = most_accurate()
     best_fps = max((r["fps"] for r in rows if r["fps"] is not None), default=None)
     lines = [
         "shipped models (--model NAME; J&F on held-out DAVIS-2016 train folds and on DAVIS-2016 "
@@ -62,7 +62,7 @@ def format_shipped(rows: list[dict]) -> list[str]:
         marks = [
             m
             for m, v, b in (
-                ("most accurate", r["held_out_J&F"], best_jf),
+                ("most accurate", r["name"], best_name),
                 ("fastest", r["fps"], best_fps),
             )
             if v is not None and v == b
