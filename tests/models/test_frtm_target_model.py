@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vosframe.core.errors import ConfigError
 from vosframe.core.state import Features
 from vosframe.models.frtm.augment import augment_first_frame
 from vosframe.models.frtm.memory import (
@@ -210,6 +211,29 @@ def test_filter_updates_exactly_every_8th_apply(backbone, frame) -> None:
     assert state.num_updates == 4
     assert torch.equal(state.project, project0)  # only the filter is updated online
     assert state.memory.size == 12
+
+
+def test_update_every_none_keeps_the_first_frame_fit(backbone, frame) -> None:
+    """``update_every=None``: the init fit is the scheduled model's, then nothing changes."""
+    image, mask = frame
+    kw = dict(c=16, init_iters=(3,), update_iters=(2,), memory_size=12, num_aug=1)
+    feats = backbone(image)
+    scheduled = FRTMTargetModel(C_IN, update_every=1, **kw)
+    frozen = FRTMTargetModel(C_IN, update_every=None, **kw)
+    ref, state = scheduled.init_object(feats, mask), frozen.init_object(feats, mask)
+    torch.testing.assert_close(state.fused, ref.fused)
+    assert state.memory.samples.shape[0] == 1  # only the first frame's samples are kept
+    fused0 = state.fused.clone()
+    for frame_index in range(1, 17):
+        scheduled.localize(feats, [ref])
+        scheduled.update(feats, [ref], mask * 0.9, frame_index)
+        frozen.localize(feats, [state])
+        frozen.update(feats, [state], mask * 0.9, frame_index)
+    assert ref.num_updates == 16 and not torch.equal(ref.fused, fused0)
+    assert state.num_updates == 0 and state.memory.size == 1
+    assert torch.equal(state.fused, fused0)
+    with pytest.raises(ConfigError, match="update_every >= 1 or None"):
+        FRTMTargetModel(C_IN, update_every=0, **kw)
 
 
 def test_update_batches_objects_and_skips_unapplied(backbone, frame) -> None:

@@ -120,6 +120,12 @@ class FRTMTargetModel(TargetLocalizer):
       are the same frame's features. As in the official code a refit needs a push on that
       frame (a too-small mask on the 8th apply postpones the refit to the 16th); a second
       :meth:`update` at the same apply count does not refit again.
+    * Online updates can be switched off (``update_every=None``), which the official code
+      has no option for: the memory then holds only the first frame's samples and every
+      frame is localised with the target model fitted on it. Refits learn from the
+      model's own masks, so one bad mask is fitted into the filter and later masks get
+      worse; whether that drift outweighs what refits gain is a per-recipe choice made on
+      held-out training folds (``vosframe select``), and the shipped config records it.
     * The official code's ``--fast`` flag is never passed to ``Parameters`` in FRTM's
       ``evaluate.py`` (normal settings), while G-FRTM always runs fast; both are presets
       here (:meth:`from_preset`).
@@ -137,7 +143,9 @@ class FRTMTargetModel(TargetLocalizer):
         precond_lr: With ``cg_forgetting_rate``, the CG forgetting factor
             ``(1 - precond_lr) ** cg_forgetting_rate``.
         cg_forgetting_rate: 750 at test (an effective reset), 75 in training.
-        update_every: Refit the filter every this many applies (``train_skipping``).
+        update_every: Refit the filter every this many applies (``train_skipping``);
+            ``None`` turns online updates off: :meth:`update` neither pushes nor refits,
+            and every frame is localised with the first frame's fitted target model.
         learning_rate: Memory learning rate (weight of a new sample).
         num_aug: Samples of the first frame including the original (5 test, 15 train).
         pixel_weighting: Target influence ``tf`` of the 'hinge' weighting (None: off).
@@ -162,7 +170,7 @@ class FRTMTargetModel(TargetLocalizer):
         precond: tuple[float, float] = (1e-4, 1e-2),
         precond_lr: float = 0.1,
         cg_forgetting_rate: float = 750,
-        update_every: int = 8,
+        update_every: int | None = 8,
         learning_rate: float = 0.1,
         num_aug: int = 5,
         pixel_weighting: float | None = 0.1,
@@ -172,10 +180,10 @@ class FRTMTargetModel(TargetLocalizer):
         augment_params: AugmentParams | None = None,
     ) -> None:
         super().__init__()
-        if memory_size < max(num_aug, 1) or update_every < 1:
+        if memory_size < max(num_aug, 1) or (update_every is not None and update_every < 1):
             raise ConfigError(
-                f"need memory_size >= num_aug and update_every >= 1 (got {memory_size}, "
-                f"{num_aug}, {update_every})"
+                f"need memory_size >= num_aug and update_every >= 1 or None (got "
+                f"{memory_size}, {num_aug}, {update_every})"
             )
         self.in_channels, self.c = in_channels, c
         self.init_iters, self.update_iters = tuple(init_iters), tuple(update_iters)
@@ -249,9 +257,9 @@ class FRTMTargetModel(TargetLocalizer):
             )
             after = float(problem.loss([project, filt]))
             projected = F.conv2d(samples, project)
-            memory = SampleMemory.create(
-                self.memory_size, projected, gram, rhs, const, self.learning_rate
-            )
+            # Without online updates the memory only holds the first frame's samples.
+            capacity = self.memory_size if self.update_every is not None else samples.shape[0]
+            memory = SampleMemory.create(capacity, projected, gram, rhs, const, self.learning_rate)
             state = FRTMObjectState(
                 project,
                 filt,
@@ -341,9 +349,12 @@ class FRTMTargetModel(TargetLocalizer):
         least ``min_pixels`` pixels ``> 0.5``; its filter is refitted if, in addition, its
         apply count is a multiple of ``update_every`` (and was not refitted at that count).
         ``frame_index`` is not used: the schedule counts applies, as the official code does.
+        With ``update_every=None`` nothing is pushed or refitted.
         """
         if len(states) != probs.shape[0]:
             raise InputError(f"{len(states)} states but {probs.shape[0]} probability maps")
+        if self.update_every is None:
+            return
         x = features[self.stride]
         with fp32_autograd(x.device.type):
             fg = (probs.detach() > 0.5).flatten(1).sum(1).tolist()
