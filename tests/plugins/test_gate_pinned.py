@@ -1,14 +1,18 @@
-"""The shipped gated models give the same label maps, bit for bit, as when this test was
-pinned: a refactor of the gate or of the engine must not change any output.
+"""The shipped gated models give the label maps that were pinned when their gates were
+trained: a refactor of the gate or of the engine must not change the outputs.
 
 The clip is the first frames of a DAVIS 2016 *train* video at its 240p size, run in fp32
-on one thread. When other work retrains a shipped gate, it re-pins the hashes here
-(``python tests/plugins/test_gate_pinned.py`` prints them).
+on one thread. The pinned label maps and gate paths are stored in ``pinned_labels.npz``
+beside this file. The paths must match exactly; each frame's object mask must match the
+pinned one up to an IoU of ``MIN_IOU``, not bit for bit: the same code can give masks
+that differ in a few boundary pixels with another thread count, CPU or library build
+(FRTM's first-frame augmentation warps with OpenCV), while a change of behaviour moves
+far more. When other work retrains a shipped gate, it re-pins the file
+(``python tests/plugins/test_gate_pinned.py --write [MODEL ...]``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -22,13 +26,9 @@ from vosframe.app.zoo import ZOO, load_model, weights_path
 SEQUENCE = "car-turn"
 FRAMES = 8
 TAU = 0.7
-
-# Per model: sha256 of the stacked uint8 label maps of frames 1..FRAMES-1, and the paths
-# the object took on those frames (the pin must cover frames where the gate reuses).
-PINNED: dict[str, tuple[str, str]] = {
-    "g-frtm": ("d8ae4970cb98eb17726e948ba7bbc0bb4765c6ea08a1c5002e480e0c0bc726dd", "aaafaaa"),
-    "g-ttvos": ("b3711046d5612ee878229dfb51180549afa51970e4a948fcfcfb41e4cee3dea0", "aaafaaf"),
-}
+MODELS = ("g-frtm", "g-ttvos")
+PIN_FILE = Path(__file__).with_name("pinned_labels.npz")
+MIN_IOU = 0.98
 
 
 def _clip(root: Path) -> tuple[list[np.ndarray], np.ndarray]:
@@ -40,8 +40,8 @@ def _clip(root: Path) -> tuple[list[np.ndarray], np.ndarray]:
     return images, mask
 
 
-def run_pinned(name: str, root: Path) -> tuple[str, str]:
-    """Label-map hash and path string of ``name`` at ``TAU`` on the pinned clip."""
+def run_pinned(name: str, root: Path) -> tuple[np.ndarray, str]:
+    """Label maps ``(FRAMES - 1, H, W)`` and gate paths of ``name`` at ``TAU`` on the clip."""
     images, mask = _clip(root)
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -55,24 +55,54 @@ def run_pinned(name: str, root: Path) -> tuple[str, str]:
                 paths += result.paths[1].path[0]
     finally:
         torch.set_num_threads(old)
-    digest = hashlib.sha256(np.stack(labels).astype(np.uint8).tobytes()).hexdigest()
-    return digest, paths
+    return np.stack(labels).astype(np.uint8), paths
 
 
-@pytest.mark.parametrize("name", sorted(PINNED))
+def mask_ious(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """Per-frame IoU of the object masks (label 1) of two label-map stacks."""
+    ious = []
+    for x, y in zip(a == 1, b == 1):
+        union = int((x | y).sum())
+        ious.append(1.0 if union == 0 else int((x & y).sum()) / union)
+    return ious
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_shipped_gate_outputs_are_pinned(name: str, shared_data: Path) -> None:
     if not weights_path(ZOO[name].weights).is_file():
         pytest.skip(f"shipped {name} weights not built")
-    digest, paths = run_pinned(name, shared_data)
-    want_digest, want_paths = PINNED[name]
+    pinned = np.load(PIN_FILE)
+    want_labels, want_paths = pinned[f"{name}/labels"], str(pinned[f"{name}/paths"])
+    labels, paths = run_pinned(name, shared_data)
     assert "a" in want_paths, "the pinned clip must include reused frames"
+    assert (want_labels == 1).any(axis=(1, 2)).all(), "the pinned masks must not be empty"
     assert paths == want_paths
-    assert digest == want_digest
+    assert labels.shape == want_labels.shape
+    assert min(mask_ious(labels, want_labels)) >= MIN_IOU
+
+
+def test_mask_ious_sees_a_changed_mask() -> None:
+    a = np.zeros((2, 10, 10), np.uint8)
+    a[:, 2:6, 2:6] = 1
+    b = a.copy()
+    b[1, 2:6, 2:4] = 0
+    assert mask_ious(a, a) == [1.0, 1.0]
+    assert mask_ious(a, b) == [1.0, 0.5]
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from conftest import SHARED_DATA
 
-    for model_name in sys.argv[1:] or sorted(PINNED):
-        print(model_name, run_pinned(model_name, SHARED_DATA))
+    args = [a for a in sys.argv[1:] if a != "--write"]
+    stored = dict(np.load(PIN_FILE)) if PIN_FILE.is_file() else {}
+    for model_name in args or MODELS:
+        got_labels, got_paths = run_pinned(model_name, SHARED_DATA)
+        print(model_name, got_paths, (got_labels == 1).mean(axis=(1, 2)).round(4).tolist())
+        stored[f"{model_name}/labels"], stored[f"{model_name}/paths"] = got_labels, got_paths
+    if "--write" in sys.argv:
+        tmp = PIN_FILE.with_name(PIN_FILE.name + ".tmp")
+        with tmp.open("wb") as f:
+            np.savez_compressed(f, **stored)
+        tmp.replace(PIN_FILE)
+        print("wrote", PIN_FILE)
