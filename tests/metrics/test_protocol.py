@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +150,22 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
         _write(gt / s, masks)
         _write(pred / s, [np.roll(m, 1, axis=1) for m in masks])
     return gt, pred
+
+
+def test_scoring_workers_do_not_inherit_the_clis_sigterm_handler() -> None:
+    """The CLI turns SIGTERM into KeyboardInterrupt for its cleanup; the pool stops its
+    workers with SIGTERM when it closes, so a worker that inherited that handler would print
+    a traceback. Checked in a child process, whose signal handlers the test may change."""
+    code = (
+        "import signal; from vosframe.app.outdir import terminate_as_interrupt; "
+        "from vosframe.metrics.evaluate import worker_pool; terminate_as_interrupt(); "
+        "pool = worker_pool(1); "
+        "print(pool.apply(signal.getsignal, (signal.SIGTERM,)) == signal.SIG_DFL, "
+        "signal.getsignal(signal.SIGTERM) != signal.SIG_DFL); pool.close(); pool.join()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]  # the worker: default; the parent: its own
 
 
 def test_folders_match_in_memory_and_workers(folders: tuple[Path, Path]) -> None:

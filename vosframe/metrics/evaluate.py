@@ -25,7 +25,9 @@ small jobs run in-process.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
+import signal
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -378,7 +380,7 @@ def run_jobs(
     else:
         # Note: never call cv2.setNumThreads in forked workers: it deadlocks when the parent
         # already used OpenCV's thread pool (plain cv2 calls are fork-safe).
-        with multiprocessing.get_context().Pool(workers) as pool:
+        with worker_pool(workers) as pool:
             tagged = pool.imap_unordered(_indexed_job, [(i, jobs[i]) for i in order])
             for i, result in tagged:
                 results[i] = result
@@ -387,6 +389,20 @@ def run_jobs(
     if bar is not None:
         bar.close()
     return [r for r in results if r is not None]
+
+
+def worker_pool(workers: int) -> multiprocessing.pool.Pool:
+    """A process pool whose workers handle signals by default (:func:`_worker_signals`)."""
+    return multiprocessing.get_context().Pool(workers, initializer=_worker_signals)
+
+
+def _worker_signals() -> None:
+    """Default signal handling in a scoring worker: the pool stops its workers with SIGTERM
+    when it closes, and a handler inherited from the parent (e.g. one that turns SIGTERM into
+    ``KeyboardInterrupt`` for its own cleanup) would print a traceback from every worker.
+    Ctrl-C is left to the parent, which closes the pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _indexed_job(item: tuple[int, SequenceJob]) -> tuple[int, tuple[list[ObjectScores], bool]]:
