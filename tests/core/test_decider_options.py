@@ -61,7 +61,7 @@ def test_interleaved_sessions_keep_their_own_tau(shared_data: Path) -> None:
             got[tau].append(_record(session.step(image, mask if t == 0 else None)))
     for tau in lone:
         assert _same(got[tau], lone[tau]), tau
-    assert model.path_plugin.default_options().tau == 0.7  # the shared model is unchanged
+    assert model.path_plugin.default_options().tau == ZOO["g-frtm"].tau  # the model is unchanged
 
 
 def test_confidence_is_the_gates_p_reuse(shared_data: Path) -> None:
@@ -100,8 +100,15 @@ def test_update_config_takes_effect_from_the_next_frame(shared_data: Path) -> No
 
 
 def test_default_tau_comes_from_the_config() -> None:
+    from mmengine import Config
+
+    from vosframe.app.zoo import config_path
+
     model = _model()
-    assert model.new_session().options == DecisionOptions(tau=0.7, force=None)
+    cfg = Config.fromfile(str(config_path(ZOO["g-frtm"].config)))
+    (gate,) = [p for p in cfg.model.plugins if p["type"] == "ReuseGate"]
+    assert gate["tau"] == ZOO["g-frtm"].tau  # the model card states the config's default
+    assert model.new_session().options == DecisionOptions(tau=gate["tau"], force=None)
     assert model.new_session(tau=0.5, force="full").options == DecisionOptions(0.5, "full")
     assert DecisionOptions(tau=np.float32(0.25)).tau == 0.25
 
@@ -137,7 +144,7 @@ def test_update_config_refuses_unknown_options_and_none_tau() -> None:
     with pytest.raises(InputError, match="tau=None"):
         session.update_config(tau=None)
     assert session.update_config(force="full").force == "full"
-    assert session.update_config(force=None) == DecisionOptions(tau=0.7)
+    assert session.update_config(force=None) == DecisionOptions(tau=ZOO["g-frtm"].tau)
 
 
 def test_options_for_a_model_without_a_decider_are_refused() -> None:

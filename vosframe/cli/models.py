@@ -44,8 +44,8 @@ def shipped_models() -> list[dict]:
 def format_shipped(rows: list[dict]) -> list[str]:
     """A table of the shipped models, fastest and most accurate marked.
 
-    "Most accurate" is :func:`vosframe.app.zoo.most_accurate` (the best held-out-fold J&F,
-    on videos the recipe never saw), not the best val J&F.
+    "Most accurate" is :func:`vosframe.app.zoo.most_accurate` (the base model with the best
+    held-out-fold J&F, on videos the recipe never saw), not the best val J&F.
     """
     best_name = most_accurate()
     best_fps = max((r["fps"] for r in rows if r["fps"] is not None), default=None)
@@ -69,6 +69,11 @@ def format_shipped(rows: list[dict]) -> list[str]:
         ]
         note = f" [{', '.join(marks)}]" if marks else ""
         lines.append(f"  {r['name']:<9} {held:>8} {jf:>5} {fps:>6} {tau:>4}  {r['summary']}{note}")
+    lines.append(
+        "  (held-out figures come from different folds and runs per model: compare a gated "
+        "model with its base model on the same runs, docs/model_zoo.md; most accurate: the "
+        "best base model)"
+    )
     return lines
 
 

@@ -21,11 +21,8 @@ model = dict(
     ),
     refiner=dict(head="fast", head_stride=2),
     train_target_model=dict(c=32, num_aug=8, init_iters=(10, 20, 20, 20, 20)),
-    # Inference size (shorter side). Trained at 240p; DAVIS is scored at 480p. Measured on the
-    # 10 DAVIS-16 val sequences (1 thread, bf16): 240 -> J&F 59.8 at 20.3 FPS, 360 -> 63.9 at
-    # 10.3 FPS, native 480 -> 63.6 at 6.2 FPS. 360 is as accurate as native and 1.7x faster.
-    # Re-measured with the current code at 360 on a machine without AMX: 63.3 in bf16 (6.6
-    # FPS), 63.4 in fp32 (3.5 FPS). (All with the previous target models, without the
-    # spatial prior.)
+    # Inference size (shorter side). Trained at 240p; DAVIS is scored at 480p. On held-out
+    # training folds 240, 360 and 480 are within the noise of each other; 360 is the middle
+    # of the speed range (configs/frtm/README.md).
     max_internal_size=360,
 )

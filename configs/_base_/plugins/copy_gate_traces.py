@@ -10,7 +10,8 @@
 # pixel cues alone before the backbone runs; an object is recomputed after 3 copies in a
 # row, and sooner when its computed masks drift fast (drift_budget). How each setting was
 # chosen, and which choice still has to be re-made on the held-out folds: docs/reuse_gate.md.
-copy_gate = dict(type="ReuseGate")  # the cascade (G-FRTM)
+# The cascade (G-FRTM); a session's default tau chosen on FRTM's held-out traces.
+copy_gate = dict(type="ReuseGate", tau=0.9)
 # Without the pre-gate, with the drift budget chosen on TTVOS's held-out traces.
 copy_gate_ttvos = dict(type="ReuseGate", pre_gate=False, drift_budget=0.75)
 # Without the pre-gate; a session's default tau chosen on the memory model's held-out traces.
