@@ -82,8 +82,8 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             fps=7.6,
             results="gfrtm_noupdate_davis16val (tau 0.9)",
             plugin_weights="gfrtm_gate_effnetlite0_davis16.pt",
-            heldout_jf=75.5,
-            heldout="fold 1, seed 0: gfrtm_noupdate_fold1_heldout",
+            heldout_jf=74.4,
+            heldout="folds 0-1, seed 0: gfrtm_noupdate_folds01_heldout",
         ),
         "ttvos": ModelCard(
             "ttvos/ttvos_effnetlite0_davis16.py",
