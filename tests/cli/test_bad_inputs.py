@@ -192,6 +192,13 @@ CASES = [
         ["gate_other.pt", "other base weights", "--checkpoint", "vosframe train-gate"],
     ),
     ("unknown-model", 10, ["segment", "--model", "nope", *_seg()[5:]], 1, ["'nope'", "frtm"]),
+    (
+        "cfg-option-without-value",
+        11,
+        ["train-gate", "toy.py", "--cfg-options", "gate_traces.steps"],
+        2,
+        ["--cfg-options", "KEY=VALUE", "'gate_traces.steps'"],
+    ),
 ]
 
 
@@ -350,3 +357,22 @@ def test_demo_output_folder_is_ignored_by_git():
         ["git", "check-ignore", "-q", f"{DEFAULT_OUT}/overlay.mp4"], cwd=REPO, check=False
     )
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "item,value",
+    [
+        ("a.sequences=[bear,boat]", ["bear", "boat"]),
+        ("a.sequences=bear,boat", ["bear", "boat"]),
+        ("a.sequences=['bear', 'boat']", ["bear", "boat"]),
+        ("a.sequences=bear", "bear"),
+        ("a.steps=100", 100),
+        ("a.lr=1e-3", 1e-3),
+        ("a.frame_steps=[1,2]", [1, 2]),
+        ("a.tau=None", None),
+    ],
+)
+def test_cfg_options_parse_lists_of_bare_words(item, value):
+    from vosframe.cli._common import cfg_option
+
+    assert cfg_option(item) == (item.partition("=")[0], value)

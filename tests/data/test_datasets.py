@@ -53,6 +53,7 @@ def test_davis2017_layout_and_split_file(tmp_path: Path) -> None:
     assert set(np.unique(seq.read_mask(2))) == {0, 1, 2}
     assert list(seq.given_masks()) == [0]
     assert DavisDataset(tmp_path, year="2017", sequences=["a", "b"]).names == ["a", "b"]
+    assert DavisDataset(tmp_path, year="2017", sequences="b").names == ["b"]  # not ['b']'s chars
     with pytest.raises(InputError):
         DavisDataset(tmp_path, year="2017", sequences=["zzz"])
 

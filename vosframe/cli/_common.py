@@ -9,6 +9,7 @@ command-line fixes.
 from __future__ import annotations
 
 import argparse
+import ast
 import math
 import re
 from pathlib import Path
@@ -26,6 +27,34 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 def strip_ansi(text: str) -> str:
     """Remove terminal colour codes (torch's error texts hold some)."""
     return _ANSI.sub("", text)
+
+
+def _literal(text: str) -> object:
+    """A Python literal, else the text itself (a bare word is a string)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def cfg_option(text: str) -> tuple[str, object]:
+    """``--cfg-options`` item ``KEY=VALUE``: the key and the parsed value.
+
+    The value is a Python literal (``2``, ``1e-3``, ``None``, ``['bear', 'boat']``);
+    otherwise a list when it is bracketed or holds commas, with bare words as strings
+    (``[bear,boat]`` and ``bear,boat`` both give ``['bear', 'boat']``, as mmengine's
+    ``--cfg-options``); otherwise the text as a string.
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE (e.g. train_cfg.max_epochs=2), got {text!r}"
+        )
+    parsed = _literal(value)
+    if parsed is value and ("," in value or (value.startswith("[") and value.endswith("]"))):
+        inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+        parsed = [_literal(v.strip()) for v in inner.split(",") if v.strip()]
+    return key.strip(), parsed
 
 
 def tau_arg(text: str) -> float:

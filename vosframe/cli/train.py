@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vosframe.cli._common import add_threads
+from vosframe.cli._common import add_threads, cfg_option
 
 EXAMPLES = """\
 examples:
@@ -35,24 +35,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--cfg-options",
         nargs="*",
         default=[],
+        type=cfg_option,
         metavar="KEY=VALUE",
-        help="override config entries, e.g. train_cfg.max_epochs=2",
+        help="override config entries, e.g. train_cfg.max_epochs=2 or "
+        "train_dataloader.dataset.sequences=[bear,boat]",
     )
     add_threads(p)
     p.set_defaults(func=run)
-
-
-def _parse(items: list[str]) -> dict:
-    import ast
-
-    out = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     from vosframe.training.train import train
 
-    path = train(args.config, args.work_dir, args.resume, _parse(args.cfg_options), fold=args.fold)
+    path = train(args.config, args.work_dir, args.resume, dict(args.cfg_options), fold=args.fold)
     print(f"trained weights: {path}")
     return 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from vosframe.cli._common import add_threads
-from vosframe.cli.train import _parse
+from vosframe.cli._common import add_threads, cfg_option
 
 EXAMPLES = """\
 examples:
@@ -36,8 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--cfg-options",
         nargs="*",
         default=[],
+        type=cfg_option,
         metavar="KEY=VALUE",
-        help="override config entries, e.g. gate_traces.steps=100",
+        help="override config entries, e.g. gate_traces.steps=100 or "
+        "gate_traces.sequences=[bear,boat]",
     )
     add_threads(p)
     p.set_defaults(func=run)
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     from vosframe.training.gate.recipe import train_from_config
 
-    path = train_from_config(args.config, args.work_dir, _parse(args.cfg_options), fold=args.fold)
+    path = train_from_config(args.config, args.work_dir, dict(args.cfg_options), fold=args.fold)
     print(f"gate weights: {path}")
     print(
         f"use them: vosframe segment --config {args.config} --checkpoint BASE_CKPT "

@@ -246,6 +246,8 @@ def _subfolders(root: Path) -> list[str]:
 def _select(available: Sequence[str], wanted: Sequence[str] | None, root: Path) -> list[str]:
     if wanted is None:
         return list(available)
+    if isinstance(wanted, str):  # one name, not its characters
+        wanted = [wanted]
     unknown = [s for s in wanted if s not in available]
     if unknown:
         raise InputError(f"sequences {unknown} are not in {root}")
