@@ -69,9 +69,10 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             jf=76.0,
             fps=6.5,
             results="gfrtm_noupdate_davis16val (tau 1)",
-            heldout_jf=73.7,
-            heldout="folds 0-1, two runs of seed 0 each: frtm_update_fold0_heldout, "
-            "frtm_update_fold1_heldout, frtm_noupdate_folds01_heldout",
+            heldout_jf=72.2,
+            heldout="folds 0-2, five runs of seed 0: frtm_update_fold0_heldout, "
+            "frtm_update_fold1_heldout, frtm_noupdate_folds01_heldout, "
+            "frtm_noupdate_fold2_heldout",
         ),
         "g-frtm": ModelCard(
             "frtm/gfrtm_effnetlite0_davis16.py",
