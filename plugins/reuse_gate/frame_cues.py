@@ -85,10 +85,11 @@ class FrameCues:
         return st.score if st is not None and st.score is not None else obj.last_score
 
     def cue_prob(self, obj: ObjectState) -> torch.Tensor | None:
-        """The mask the cues are read around: the last computed one (with ``copy_motion``
-        a copied frame's output has moved; the gate was trained on computed masks)."""
+        """The mask the cues are read around: the last computed one where it is kept (with
+        ``copy_motion`` a copied frame's output has moved, with ``reuse_mask`` it was
+        translated; the gate was trained on computed masks)."""
         st = self.state(obj)
-        if self.policy.copy_motion and st is not None and st.prob is not None:
+        if st is not None and st.prob is not None:
             return st.prob
         return obj.last_prob
 
@@ -101,7 +102,7 @@ class FrameCues:
             return False
         if (arch.pixel_cue or self.policy.copy_motion) and st.image is None:
             return False
-        if self.policy.copy_motion and st.prob is None:
+        if (self.policy.copy_motion or arch.variant == "reuse_mask") and st.prob is None:
             return False
         if arch.variant in TRANSLATES and (
             self.points["reentry"].name not in obj.refined or self.prev_score(obj) is None

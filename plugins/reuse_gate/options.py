@@ -44,7 +44,7 @@ class GateArch:
         variant: The alternative path: ``"reuse"`` (the paper's feature reuse: translate
             ``R_{t-n}`` by ``Delta_t`` and re-enter the refiner), ``"copy"`` (the object's
             last computed mask), ``"fusion"`` (copy when ``p_reuse > tau2``, else
-            translate) or ``"reuse_mask"`` (the supplement's reuseM: the last mask
+            translate) or ``"reuse_mask"`` (the supplement's reuseM: the last computed mask
             translated by ``Delta_t``).
         reentry: Name of the re-entry point (None: the model's default).
         previous: Name of the ``previous`` point (None: the model's first).
@@ -112,10 +112,17 @@ class GateArch:
         return 2 + (3 if self.object_cue else 0) + (2 if self.pixel_cue else 0)
 
     def stored(self) -> dict[str, Any]:
-        """The settings the weights depend on (without the initialisation-only ones)."""
+        """The settings the weights depend on (without the initialisation-only ones).
+
+        ``fusion`` is stored as ``reuse``: it runs the same networks and differs only in
+        copying above ``tau2`` (a policy setting), so a gate trained for feature reuse
+        (for instance on traces, which train ``reuse`` only) runs as ``fusion`` and back.
+        """
         out = attrs.asdict(self)
         for name in ("gate_bias", "gate_init_std"):
             out.pop(name)
+        if out["variant"] == "fusion":
+            out["variant"] = "reuse"
         return out
 
 

@@ -11,9 +11,9 @@ function gives ``p_reuse``; the object takes the alternative path iff ``p_reuse 
 (:mod:`~.policy`). There the variant (:class:`~.options.GateArch`) gives the object's
 output: re-entry features ``S_hat_t = S_{t-n} + Delta_t`` and
 ``R_hat_t = translator(R_{t-n}, Delta_t)`` (``reuse``), its last computed mask (``copy``,
-moved with its pixels under ``copy_motion``), or the last mask translated by ``Delta_t``
-(``reuse_mask``). The engine runs the refiner's tail; the gate holds no model and keeps
-nothing between ``decide`` and ``alternative`` but what its decisions carry.
+moved with its pixels under ``copy_motion``), or the last computed mask translated by
+``Delta_t`` (``reuse_mask``). The engine runs the refiner's tail; the gate holds no model
+and keeps nothing between ``decide`` and ``alternative`` but what its decisions carry.
 
 Decisions where the paper, the official code and this plugin differ, and what the shipped
 gates change, are written down in ``docs/reuse_gate.md``; in short: ``tau >= 1`` is
@@ -258,6 +258,7 @@ class ReuseGate(ModelPlugin):
             )
             score = mask_as_score(mask, size, self.score_channels)
         motion = self.policy.copy_motion
+        keep_prob = motion or arch.variant == "reuse_mask"
         return GateObjectState(
             self.make_template(cut, mask),
             score,
@@ -265,7 +266,7 @@ class ReuseGate(ModelPlugin):
             image=cues.frame_image(frame) if arch.pixel_cue or motion else None,
             mask=coarse_mask(mask) if self.policy.drift_budget is not None else None,
             mask_index=frame.index,
-            prob=obj.last_prob if motion else None,
+            prob=obj.last_prob if keep_prob else None,
         )
 
     def predecide(self, frame: FrameState, objects: Sequence[ObjectState]) -> list[Decision]:
@@ -346,7 +347,7 @@ class ReuseGate(ModelPlugin):
         """Re-entry features, a copied (moved) mask, or translated-mask logits per object."""
         choices: list[Choice] = [d.data for d in decisions]
         if self.arch.variant == "reuse_mask":
-            prob = torch.cat([o.last_prob for o in objects])
+            prob = torch.cat([self.cues.state(o).prob for o in objects])  # type: ignore[union-attr,misc]
             delta = torch.cat([c.delta for c in choices])  # type: ignore[misc]
             logits = self.mask_translator(prob, delta)
             return [Logits(logits[i : i + 1]) for i in range(len(objects))]
@@ -409,7 +410,7 @@ class ReuseGate(ModelPlugin):
                 st.feature = cut
             if arch.pixel_cue or motion:
                 st.image = image
-            if motion:
+            if motion or arch.variant == "reuse_mask":
                 st.prob, st.shift = obj.last_prob, (0, 0)
             if self.policy.drift_budget is not None:
                 observe_mask(st, obj.last_prob, frame.index if full else None)

@@ -22,7 +22,8 @@ class GateObjectState:
         mask_index: Frame index of ``mask``.
         mask_rate: Mask change per frame between the object's last two computed frames
             (with a drift budget; None until it has two).
-        prob: The object's output mask on its last computed frame (``copy_motion`` only).
+        prob: The object's output mask on its last computed frame (``copy_motion`` and
+            ``reuse_mask`` only: what they move or translate).
         shift: The shift of the object's current output from ``prob``, in stride-4 cells
             (``copy_motion`` only).
         mask_src: The output mask (``ObjectState.last_prob``) ``mask_maps`` were made from.

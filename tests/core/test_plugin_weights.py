@@ -85,6 +85,23 @@ def test_other_gate_settings_are_refused_naming_them(tmp_path):
         load_plugin_weights(other, path)
 
 
+def test_a_feature_reuse_gate_runs_as_fusion_and_not_as_copy(tmp_path):
+    reuse = _gated(preset="paper", variant="reuse")
+    _perturb_gate(reuse)
+    path = save_plugin_weights(reuse, tmp_path / "gate.pt")
+    fusion = _gated(preset="paper", variant="fusion", tau=0.5, tau2=0.8)
+    fusion.load_state_dict(  # the same base weights, so only the gate settings differ
+        {k: v for k, v in reuse.state_dict().items() if not k.startswith("plugins.")},
+        strict=False,
+    )
+    load_plugin_weights(fusion, path)  # same networks: fusion only copies above tau2
+    for k, v in reuse.path_plugin.state_dict().items():
+        assert torch.equal(v, fusion.path_plugin.state_dict()[k]), k
+    copy = _gated(preset="paper", variant="copy")
+    with pytest.raises(CheckpointError, match="variant: weights 'reuse' vs config 'copy'"):
+        load_plugin_weights(copy, path, check_base=False)
+
+
 def test_a_model_without_the_plugin_and_a_full_checkpoint_are_explained(tmp_path):
     gated = _gated()
     path = save_plugin_weights(gated, tmp_path / "gate.pt")

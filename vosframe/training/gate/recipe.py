@@ -4,7 +4,8 @@ calibration, export the weights (``vosframe train-gate``).
 A ``copy`` gate (and its pre-gate) trains on copy traces
 (:mod:`~vosframe.training.gate.traces`); a ``reuse`` gate (the paper's feature reuse)
 trains its alternative path and then its gate function on reuse traces
-(:mod:`~vosframe.training.gate.reuse_traces`).
+(:mod:`~vosframe.training.gate.reuse_traces`); a ``reuse_mask`` gate does the same on copy
+traces (:mod:`~vosframe.training.gate.mask_traces`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from vosframe.data.folds import fold_table
 from vosframe.plugins.reuse_gate import ReuseGate
 
 from .calibration import gate_calibration, simulate_gate
+from .mask_traces import DEFAULT_AGES as MASK_AGES
+from .mask_traces import (
+    mask_gate,
+    mask_path_report,
+    record_mask_traces,
+    train_mask_gate,
+    train_mask_path_on_traces,
+)
 from .pre_gate import train_pre_gate
 from .reuse_traces import (
     DEFAULT_AGES,
@@ -36,7 +45,14 @@ from .reuse_traces import (
     train_reuse_gate,
     train_reuse_on_traces,
 )
-from .traces import SequenceTrace, copy_gate, record_traces, split_traces, train_gate_on_traces
+from .traces import (
+    TRACE_VARIANTS,
+    SequenceTrace,
+    copy_gate,
+    record_traces,
+    split_traces,
+    train_gate_on_traces,
+)
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
@@ -49,8 +65,8 @@ def train_from_config(
     log: Callable[[str], None] = print,
     fold: int | None = None,
 ) -> Path:
-    """Record traces and train a ``copy`` or ``reuse`` gate from a config; returns the
-    exported weights.
+    """Record traces and train a ``copy``, ``reuse`` or ``reuse_mask`` gate from a config;
+    returns the exported weights.
 
     Config keys: ``model`` (with the ReuseGate plugin), ``load_from_vosframe`` (the trained
     base model), ``gate_traces = dict(data=DAVIS-layout folder of fully annotated training
@@ -59,14 +75,18 @@ def train_from_config(
     pre-gate. A ``reuse`` gate reads ``reuse_steps``, ``reuse_batch_size``, ``reuse_lr``,
     ``feature_weight``, ``mask_weight``, ``delta_weight`` (its alternative path,
     :func:`~vosframe.training.gate.reuse_traces.train_reuse_on_traces`) and ``ages``
-    (default 1..3) besides. Writes ``gate.pt`` (the gate's own weights file with the
-    fingerprint of the base weights it was trained on,
+    (default 1..3) besides; a ``reuse_mask`` gate reads ``mask_steps``,
+    ``mask_batch_size``, ``mask_lr``, ``mask_weight``, ``delta_weight`` and ``ages``
+    (:func:`~vosframe.training.gate.mask_traces.train_mask_path_on_traces`). Writes
+    ``gate.pt`` (the gate's own weights file with the fingerprint of the base weights it
+    was trained on,
     :func:`~vosframe.core.plugin_weights.save_plugin_weights`; the base model's file is not
     copied) and ``calibration.json`` (held-out sequences, as recorded with every frame, the
     inference case: for ``copy`` :func:`gate_calibration` and
     :func:`~vosframe.training.gate.calibration.simulate_gate`; for ``reuse``
     :func:`~vosframe.training.gate.reuse_traces.reuse_fidelity` and
-    :func:`~vosframe.training.gate.reuse_traces.reuse_calibration`) to
+    :func:`~vosframe.training.gate.reuse_traces.reuse_calibration`; for ``reuse_mask``
+    :func:`~vosframe.training.gate.mask_traces.mask_path_report`) to
     ``work_dir`` (default ``work_dirs/<config name>``).
 
     ``gate_traces.threads`` sets torch's (process-wide) thread count: the traces and the
@@ -79,7 +99,7 @@ def train_from_config(
 
     Raises:
         ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``, or its
-            gate's variant is neither ``copy`` nor ``reuse``.
+            gate's variant is not one of those three.
         InputError: Unknown fold, or the data folder lacks some of the fold table's videos.
     """
     torch.set_flush_denormal(True)
@@ -104,13 +124,16 @@ def train_from_config(
     model = build_model(cfg.model.to_dict())
     load_checkpoint(model, base_weights, strict=False)
     plugin = model.path_plugin
-    reuse = isinstance(plugin, ReuseGate) and plugin.arch.variant == "reuse"
-    gate = reuse_gate(model) if reuse else copy_gate(model)
+    variant = plugin.arch.variant if isinstance(plugin, ReuseGate) else "copy"
+    if variant not in TRACE_VARIANTS:
+        variant = "copy"  # copy_gate names the variants this recipe trains
+    gate = {"reuse": reuse_gate, "reuse_mask": mask_gate}.get(variant, copy_gate)(model)
     stem = Path(str(config)).stem + ("" if fold is None else f"_fold{fold}")
     out = Path(work_dir or cfg.get("work_dir") or Path("work_dirs") / stem)
     out.mkdir(parents=True, exist_ok=True)
     data = open_davis(spec["data"], spec.get("sequences"))
-    traces = (record_reuse_traces if reuse else record_traces)(
+    record = {"reuse": record_reuse_traces, "reuse_mask": record_mask_traces}
+    traces = record.get(variant, record_traces)(
         model,
         data,
         progress=lambda n: log(f"recorded {n}"),
@@ -120,7 +143,7 @@ def train_from_config(
     )
     train, held = split_traces(traces, float(spec.get("holdout", 0.2)))
     held = [t for t in held if t.frame_step == 1] or held
-    recipe = _train_reuse if reuse else _train_copy
+    recipe = {"reuse": _train_reuse, "reuse_mask": _train_mask}.get(variant, _train_copy)
     report = {"held_out": [t.name for t in held], **recipe(model, train, held, spec, log)}
     tmp = out / "calibration.json.tmp"
     tmp.write_text(json.dumps(report, indent=1))
@@ -219,4 +242,48 @@ def _train_reuse(
         "calibration": {f"age_{n}": reuse_calibration(model, held, ages=(n,)) for n in ages}
         if held
         else {},
+    }
+
+
+def _train_mask(
+    model: VOSModel,
+    train: list[SequenceTrace],
+    held: list[SequenceTrace],
+    spec: dict[str, Any],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """The translated mask (reuseM): its alternative path, then its gate function; returns
+    the report's entries."""
+    ages = tuple(int(n) for n in spec.get("ages", MASK_AGES))
+    seed = int(spec.get("seed", 0))
+    path_history = train_mask_path_on_traces(
+        model,
+        train,
+        ages=ages,
+        steps=int(spec.get("mask_steps", 1000)),
+        batch_size=int(spec.get("mask_batch_size", 8)),
+        lr=float(spec.get("mask_lr", 1e-3)),
+        seed=seed,
+        mask_weight=float(spec.get("mask_weight", 1.0)),
+        delta_weight=float(spec.get("delta_weight", 1.0)),
+        log=lambda step, m: log(
+            f"path step {step} " + " ".join(f"{k} {v:.4f}" for k, v in m.items())
+        ),
+    )
+    history = train_mask_gate(
+        model,
+        train,
+        ages=ages,
+        steps=int(spec.get("steps", 1500)),
+        batch_size=int(spec.get("batch_size", 16)),
+        lr=float(spec.get("lr", 1e-3)),
+        seed=seed,
+        quality_scale=float(spec.get("quality_scale", 0.2)),
+        log=lambda step, loss: log(f"gate step {step} loss {loss:.4f}"),
+    )
+    reports = {f"age_{n}": mask_path_report(model, held, ages=(n,)) for n in ages} if held else {}
+    return {
+        "mask_path_history": path_history,
+        "loss_history": history,
+        **{k: {age: r[k] for age, r in reports.items()} for k in ("fidelity", "calibration")},
     }

@@ -110,9 +110,10 @@ class SequenceTrace:
         return int(obj.gt.shape[-2]), int(obj.gt.shape[-1])
 
 
-TRACE_VARIANTS = ("copy", "reuse")
-"""Gate variants trained on traces: ``copy`` (this module) and ``reuse``
-(:mod:`~vosframe.training.gate.reuse_traces`)."""
+TRACE_VARIANTS = ("copy", "reuse", "reuse_mask")
+"""Gate variants trained on traces: ``copy`` (this module), ``reuse``
+(:mod:`~vosframe.training.gate.reuse_traces`) and ``reuse_mask``
+(:mod:`~vosframe.training.gate.mask_traces`). ``fusion`` runs a ``reuse`` gate's weights."""
 
 
 def trace_gate(model: VOSModel, variant: str) -> ReuseGate:
@@ -130,9 +131,9 @@ def trace_gate(model: VOSModel, variant: str) -> ReuseGate:
     if gate.arch.variant != variant:
         raise ConfigError(
             f"this trace recipe trains the '{variant}' variant only; this gate's variant is "
-            f"{gate.arch.variant!r}. Fix: `vosframe train-gate` trains 'copy' and 'reuse' "
-            f"gates (each with its recipe), the other variants train with `vosframe train` "
-            f"(the clip loop)"
+            f"{gate.arch.variant!r}. Fix: `vosframe train-gate` trains 'copy', 'reuse' and "
+            f"'reuse_mask' gates (each with its recipe; a 'fusion' config runs a 'reuse' "
+            f"gate's weights), or train with `vosframe train` (the clip loop)"
         )
     return gate
 

@@ -1,0 +1,357 @@
+"""Training the supplement's *reuseM* (variant ``reuse_mask``) on traces of its frozen base
+model.
+
+``reuse_mask``'s alternative path translates the object's last computed mask by
+``Delta_t`` (:class:`~vosframe.plugins.reuse_gate.networks.MaskTranslator`): it reads
+nothing the copy traces do not keep (F_t at the feature cut, each object's output mask and
+localizer score), so the recipe records copy traces
+(:func:`~vosframe.training.gate.traces.record_traces`) and then, as the feature-reuse
+recipe (:mod:`~vosframe.training.gate.reuse_traces`), trains in two steps with the base
+model frozen, so ``tau = 1`` stays bit-identical to it:
+
+1. **The alternative path** (:func:`train_mask_path_on_traces`): for samples
+   ``(sequence, object, t, n)`` the gate's modules run as
+   :meth:`~vosframe.plugins.reuse_gate.ReuseGate.decide` and ``alternative`` do: ``D_t``
+   from ``gate_forward``, ``Delta_t = gate.delta(D_t)`` at the grid of the localizer score,
+   the logits ``mask_translator(M_{t-n}, Delta_t)``. The template generator, matching
+   module, delta-generator and mask translator learn; the gate function does not.
+2. **The gate function** (:func:`train_mask_gate`): ``p_reuse`` learns the ``alt_quality``
+   target of the trained path against the base model's own output at ``t``
+   (:func:`~vosframe.training.gate.traces.fit_gate_function`).
+
+**Losses of step 1, and why.** As for feature reuse, against the *base model's own* result
+at ``t`` (the path is to give what the full path would give; the gate judges how far that
+is from the ground truth):
+
+* ``mask`` = ``BCE(logits, M_t)`` less the entropy of ``M_t`` (0 when the path gives the
+  base's output): the base model's output mask is a soft target, so the translator learns
+  the base's boundaries, not the ground truth's, which the base does not reach either.
+* ``delta`` = ``MSE(Delta_t, S_t - S_{t-n})``: the paper's ``L_Delta`` with the base's own
+  score, for models whose previous point is a score (FRTM). It keeps ``Delta_t`` a change
+  of the score rather than a free code, as the paper defines it; without a recorded score
+  (a ``"mask"`` previous point, TTVOS) it is 0.
+
+The first frame's ``S_{t-n}`` is the one inference uses (the first mask at the score grid),
+as in the feature-reuse recipe; the copy trace repeats the second frame's score there.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import torch
+import torch.nn.functional as F
+
+from vosframe.core.errors import DataError
+from vosframe.plugins.reuse_gate import ReuseGate
+from vosframe.plugins.reuse_gate.networks import mask_as_score, probs_to_logits
+
+from .calibration import operating_points
+from .clip import mask_iou
+from .traces import (
+    Sample,
+    SequenceTrace,
+    fit_gate_function,
+    gate_inputs,
+    record_sequence,
+    record_traces,
+    trace_gate,
+    trace_samples,
+)
+
+if TYPE_CHECKING:
+    from vosframe.core.model import VOSModel
+    from vosframe.data.datasets import VideoSequence
+
+DEFAULT_AGES = (1, 2, 3)
+"""Cache ages sampled by default (``max_reuse_run`` of the shipped gates)."""
+
+
+def mask_gate(model: VOSModel) -> ReuseGate:
+    """The model's ``reuse_mask`` ReuseGate (:func:`~.traces.trace_gate`)."""
+    return trace_gate(model, "reuse_mask")
+
+
+def record_mask_sequence(
+    model: VOSModel,
+    seq: VideoSequence,
+    short_side: int | None = None,
+    frame_step: int = 1,
+    **session_options: Any,
+) -> SequenceTrace:
+    """:func:`~vosframe.training.gate.traces.record_sequence` with the first frame's score
+    set to the one inference reads (see the module notes).
+
+    Raises:
+        ConfigError: The model's gate is not a ``reuse_mask`` ReuseGate.
+        DataError: A frame of the sequence has no ground-truth mask.
+    """
+    gate = mask_gate(model)
+    trace = record_sequence(model, seq, short_side, frame_step, gate=gate, **session_options)
+    if gate.points["previous"].source == "score":
+        for obj in trace.objects.values():
+            if obj.score is not None:
+                first = mask_as_score(obj.gt[0:1].float(), obj.score.shape[-2:], obj.score.shape[1])
+                obj.score[0] = first[0].to(obj.score.dtype)
+    return trace
+
+
+def record_mask_traces(
+    model: VOSModel,
+    sequences: Iterable[VideoSequence],
+    progress: Callable[[str], None] | None = None,
+    short_side: int | None = None,
+    frame_steps: Sequence[int] = (1,),
+    **session_options: Any,
+) -> list[SequenceTrace]:
+    """:func:`record_mask_sequence` for every sequence and frame step."""
+    return record_traces(
+        model,
+        sequences,
+        progress,
+        short_side,
+        frame_steps,
+        record=record_mask_sequence,
+        **session_options,
+    )
+
+
+@attrs.frozen
+class MaskPass:
+    """The translated-mask path and the base model on one sample at ``t`` (float32).
+
+    Attributes:
+        delta: ``Delta_t`` at the localizer score's grid.
+        logits: ``(1, 1, H, W)`` the translator's logits.
+        base_logits: ``(1, 1, H, W)`` the base model's own output at ``t``, as logits.
+        score_change: ``S_t - S_{t-n}`` of the base model, or None without recorded scores.
+    """
+
+    delta: torch.Tensor
+    logits: torch.Tensor
+    base_logits: torch.Tensor
+    score_change: torch.Tensor | None
+
+
+def mask_pass(
+    gate: ReuseGate, traces: Sequence[SequenceTrace], sample: Sample, d: torch.Tensor
+) -> MaskPass:
+    """:meth:`~vosframe.plugins.reuse_gate.ReuseGate.alternative` of ``reuse_mask`` on a
+    sample, from its ``D_t``, and the base model's own output at ``t``."""
+    s, obj_id, t, n = sample
+    tr = traces[s]
+    obj = tr.objects[obj_id]
+    h, w = tr.image_size
+    stride = gate.score_stride
+    grid = obj.score.shape[-2:] if obj.score is not None else (-(-h // stride), -(-w // stride))
+    delta = gate.delta(d, tuple(grid))  # as decide: the grid of the score
+    logits = gate.mask_translator(obj.prob[t - n : t - n + 1].float(), delta).float()
+    base = probs_to_logits(obj.prob[t : t + 1].float())
+    change = None
+    if obj.score is not None:
+        change = obj.score[t : t + 1].float() - obj.score[t - n : t - n + 1].float()
+    return MaskPass(delta, logits, base, change)
+
+
+def mask_losses(p: MaskPass) -> dict[str, torch.Tensor]:
+    """The two losses of a pass (see the module notes), unweighted."""
+    soft = torch.sigmoid(p.base_logits)
+    entropy = F.binary_cross_entropy_with_logits(p.base_logits, soft)  # 0 at the optimum
+    mask = F.binary_cross_entropy_with_logits(p.logits, soft) - entropy
+    delta = torch.zeros(())
+    if p.score_change is not None:
+        delta = F.mse_loss(p.delta.float(), p.score_change.expand_as(p.delta))
+    return {"mask": mask, "delta": delta}
+
+
+def _samples(traces: Sequence[SequenceTrace], ages: Sequence[int]) -> list[Sample]:
+    samples = trace_samples(traces, ages)
+    if not samples:
+        raise DataError("the traces hold no frame after an object's first frame")
+    return samples
+
+
+def train_mask_path_on_traces(
+    model: VOSModel,
+    traces: Sequence[SequenceTrace],
+    *,
+    ages: Sequence[int] = DEFAULT_AGES,
+    steps: int = 1000,
+    batch_size: int = 8,
+    lr: float = 1e-3,
+    seed: int = 0,
+    mask_weight: float = 1.0,
+    delta_weight: float = 1.0,
+    log: Callable[[int, dict[str, float]], None] | None = None,
+    log_every: int = 100,
+) -> list[dict[str, float]]:
+    """Train the path (template, matching, delta-generator, mask translator) to give the
+    base model's own output at ``t`` from ``(M_{t-n}, Delta_t)``.
+
+    Args:
+        model: The model with its ``reuse_mask`` ReuseGate (updated in place; the base
+            model is not run: the traces hold all it reads).
+        traces: Traces from :func:`record_mask_traces`.
+        ages: Cache ages ``n`` to sample.
+        steps: Optimiser steps (Adam, cosine decay to 0).
+        batch_size: Samples per step.
+        lr: Initial learning rate.
+        seed: Seed of the sampling and of torch.
+        mask_weight: Weight of the mask loss.
+        delta_weight: Weight of ``L_Delta``.
+        log: Called as ``log(step, means)`` every ``log_every`` steps.
+        log_every: Logging period.
+
+    Returns:
+        Per logging period, the mean ``loss`` (weighted sum) and each unweighted loss.
+
+    Raises:
+        ConfigError: The model's gate is not a ``reuse_mask`` ReuseGate.
+        DataError: The traces hold no sample.
+    """
+    gate = mask_gate(model)
+    samples = _samples(traces, ages)
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    modules = (gate.template, gate.matching, gate.delta, gate.mask_translator)
+    params = [p for m in modules for p in m.parameters()]
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
+    weights = {"mask": mask_weight, "delta": delta_weight}
+    gate.eval()  # one sample at a time: batch norms keep their statistics
+    history: list[dict[str, float]] = []
+    running: list[dict[str, float]] = []
+    gate.gate.requires_grad_(False)  # it learns in the next step
+    try:
+        for step in range(1, steps + 1):
+            batch = rng.sample(samples, min(batch_size, len(samples)))
+            total = torch.zeros(())
+            parts = dict.fromkeys(weights, 0.0)
+            for sample in batch:
+                x = gate_inputs(gate, traces, sample)
+                d, _ = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
+                losses = mask_losses(mask_pass(gate, traces, sample, d))
+                total = total + sum(weights[k] * v for k, v in losses.items())
+                for k, v in losses.items():
+                    parts[k] += float(v.detach()) / len(batch)
+            loss = total / len(batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            running.append({"loss": float(loss.detach()), **parts})
+            if step % log_every == 0 or step == steps:
+                history.append({k: sum(r[k] for r in running) / len(running) for k in running[0]})
+                if log is not None:
+                    log(step, history[-1])
+                running = []
+    finally:
+        gate.gate.requires_grad_(True)
+    return history
+
+
+def train_mask_gate(
+    model: VOSModel,
+    traces: Sequence[SequenceTrace],
+    *,
+    ages: Sequence[int] = DEFAULT_AGES,
+    steps: int = 1500,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    seed: int = 0,
+    quality_scale: float = 0.2,
+    log: Callable[[int, float], None] | None = None,
+    log_every: int = 100,
+) -> list[float]:
+    """Train the gate function on the trained path's quality (after
+    :func:`train_mask_path_on_traces`); only the gate function learns.
+
+    Returns:
+        The mean loss of each logging period.
+    """
+    gate = mask_gate(model)
+    _samples(traces, ages)
+    gate.eval()
+
+    def alternative(sample: Sample, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            p = mask_pass(gate, traces, sample, d.detach())
+        return p.base_logits, p.logits
+
+    fixed = (gate.template, gate.matching, gate.delta, gate.mask_translator)
+    for m in fixed:
+        m.requires_grad_(False)
+    try:
+        return fit_gate_function(
+            gate,
+            traces,
+            ages,
+            (gate.gate,),
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            log=log,
+            log_every=log_every,
+            quality_scale=quality_scale,
+            alternative=alternative,
+        )
+    finally:
+        for m in fixed:
+            m.requires_grad_(True)
+
+
+@torch.no_grad()
+def mask_path_report(
+    model: VOSModel,
+    traces: Sequence[SequenceTrace],
+    taus: Sequence[float] = (0.9, 0.8, 0.7, 0.5, 0.3),
+    ages: Sequence[int] = (1,),
+) -> dict[str, Any]:
+    """On held-out traces: how close the path comes to the base model (``fidelity``: mean
+    IoU of its mask with the base's own at ``t``, the mean absolute difference of their
+    probabilities, the ``mask`` loss, and the IoU a plain copy of ``t - n`` gives) and, per
+    ``tau``, the share of samples reused and the IoU lost there against the ground truth
+    (``calibration``, :func:`~.calibration.operating_points`)."""
+    gate = mask_gate(model)
+    gate.eval()
+    ps, losses = [], []
+    sums = dict.fromkeys(("iou", "prob_error", "mask_loss", "iou_copy"), 0.0)
+    samples = _samples(traces, ages)
+    for s, obj_id, t, n in samples:
+        x = gate_inputs(gate, traces, (s, obj_id, t, n))
+        d, p_reuse = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
+        p = mask_pass(gate, traces, (s, obj_id, t, n), d)
+        base = (p.base_logits > 0).float()
+        sums["iou"] += float(mask_iou((p.logits > 0).float(), base))
+        sums["prob_error"] += float(
+            (torch.sigmoid(p.logits) - torch.sigmoid(p.base_logits)).abs().mean()
+        )
+        sums["mask_loss"] += float(mask_losses(p)["mask"])
+        prev = traces[s].objects[obj_id].prob[t - n : t - n + 1].float()
+        sums["iou_copy"] += float(mask_iou((prev > 0.5).float(), base))
+        gt = traces[s].objects[obj_id].gt[t : t + 1].float()
+        losses.append(float(mask_iou(base, gt) - mask_iou((p.logits > 0).float(), gt)))
+        ps.append(float(p_reuse[0]))
+    k = len(samples)
+    return {
+        "fidelity": {name: v / k for name, v in sums.items()},
+        "calibration": operating_points(torch.tensor(ps), torch.tensor(losses), taus),
+    }
+
+
+__all__ = [
+    "DEFAULT_AGES",
+    "MaskPass",
+    "mask_gate",
+    "mask_losses",
+    "mask_pass",
+    "mask_path_report",
+    "record_mask_sequence",
+    "record_mask_traces",
+    "train_mask_gate",
+    "train_mask_path_on_traces",
+]
