@@ -199,3 +199,19 @@ def test_train_gate_recipe_trains_a_reuse_mask_gate(tmp_path):
         load_plugin_weights(base, path)
     finally:
         MODELS.unregister("ToyOnline")
+
+
+def test_no_delta_target_from_a_given_first_mask_of_a_mask_previous_model(recorded, monkeypatch):
+    """A model whose previous point is a mask computed no score on an object's first frame
+    (its mask was given): samples cached there get no L_Delta target, later ones do."""
+    model, traces, _ = recorded
+    gate = model.path_plugin
+    prev = attrs.evolve(gate.points["previous"], source="mask")
+    monkeypatch.setitem(gate.points, "previous", prev)
+    obj_id = next(iter(traces[0].objects))
+    with torch.no_grad():
+        for (t, n), has_target in {(2, 2): False, (2, 1): True}.items():
+            x = gate_traces.gate_inputs(gate, traces, (0, obj_id, t, n))
+            d, _ = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
+            p = mt.mask_pass(gate, traces, (0, obj_id, t, n), d)
+            assert (p.score_change is not None) == has_target

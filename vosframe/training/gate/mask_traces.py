@@ -28,11 +28,13 @@ is from the ground truth):
   the base's boundaries, not the ground truth's, which the base does not reach either.
 * ``delta`` = ``MSE(Delta_t, S_t - S_{t-n})``: the paper's ``L_Delta`` with the base's own
   score, for models whose previous point is a score (FRTM). It keeps ``Delta_t`` a change
-  of the score rather than a free code, as the paper defines it; without a recorded score
-  (a ``"mask"`` previous point, TTVOS) it is 0.
+  of the score rather than a free code, as the paper defines it. It is 0 without a recorded
+  score, and on samples whose cache is the first frame of a model whose previous point is
+  a mask (TTVOS): that frame's mask was given, so the base computed no score there.
 
-The first frame's ``S_{t-n}`` is the one inference uses (the first mask at the score grid),
-as in the feature-reuse recipe; the copy trace repeats the second frame's score there.
+For a model whose previous point is a score (FRTM) the first frame's ``S_{t-n}`` is the one
+inference uses (the first mask at the score grid), as in the feature-reuse recipe; the
+copy trace repeats the second frame's score there.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def mask_pass(
     logits = gate.mask_translator(obj.prob[t - n : t - n + 1].float(), delta).float()
     base = probs_to_logits(obj.prob[t : t + 1].float())
     change = None
-    if obj.score is not None:
+    if obj.score is not None and (t > n or gate.points["previous"].source == "score"):
         change = obj.score[t : t + 1].float() - obj.score[t - n : t - n + 1].float()
     return MaskPass(delta, logits, base, change)
 
