@@ -83,8 +83,9 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             fps=7.6,
             results="gfrtm_noupdate_davis16val (tau 0.9)",
             plugin_weights="gfrtm_gate_effnetlite0_davis16.pt",
-            heldout_jf=74.4,
-            heldout="folds 0-1, seed 0: gfrtm_noupdate_folds01_heldout",
+            heldout_jf=71.8,
+            heldout="folds 0-2, seed 0: gfrtm_noupdate_folds01_heldout, "
+            "gfrtm_noupdate_fold2_heldout",
         ),
         "ttvos": ModelCard(
             "ttvos/ttvos_effnetlite0_davis16.py",
