@@ -39,7 +39,6 @@ copy trace repeats the second frame's score there.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +56,7 @@ from .traces import (
     Sample,
     SequenceTrace,
     fit_gate_function,
+    fit_path,
     gate_inputs,
     record_sequence,
     record_traces,
@@ -215,44 +215,20 @@ def train_mask_path_on_traces(
         DataError: The traces hold no sample.
     """
     gate = mask_gate(model)
-    samples = _samples(traces, ages)
-    rng = random.Random(seed)
-    torch.manual_seed(seed)
-    modules = (gate.template, gate.matching, gate.delta, gate.mask_translator)
-    params = [p for m in modules for p in m.parameters()]
-    opt = torch.optim.Adam(params, lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
-    weights = {"mask": mask_weight, "delta": delta_weight}
-    gate.eval()  # one sample at a time: batch norms keep their statistics
-    history: list[dict[str, float]] = []
-    running: list[dict[str, float]] = []
-    gate.gate.requires_grad_(False)  # it learns in the next step
-    try:
-        for step in range(1, steps + 1):
-            batch = rng.sample(samples, min(batch_size, len(samples)))
-            total = torch.zeros(())
-            parts = dict.fromkeys(weights, 0.0)
-            for sample in batch:
-                x = gate_inputs(gate, traces, sample)
-                d, _ = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
-                losses = mask_losses(mask_pass(gate, traces, sample, d))
-                total = total + sum(weights[k] * v for k, v in losses.items())
-                for k, v in losses.items():
-                    parts[k] += float(v.detach()) / len(batch)
-            loss = total / len(batch)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            running.append({"loss": float(loss.detach()), **parts})
-            if step % log_every == 0 or step == steps:
-                history.append({k: sum(r[k] for r in running) / len(running) for k in running[0]})
-                if log is not None:
-                    log(step, history[-1])
-                running = []
-    finally:
-        gate.gate.requires_grad_(True)
-    return history
+    return fit_path(
+        gate,
+        traces,
+        ages,
+        (gate.template, gate.matching, gate.delta, gate.mask_translator),
+        lambda sample, d: mask_losses(mask_pass(gate, traces, sample, d)),
+        {"mask": mask_weight, "delta": delta_weight},
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        log=log,
+        log_every=log_every,
+    )
 
 
 def train_mask_gate(
@@ -275,7 +251,6 @@ def train_mask_gate(
         The mean loss of each logging period.
     """
     gate = mask_gate(model)
-    _samples(traces, ages)
     gate.eval()
 
     def alternative(sample: Sample, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -283,27 +258,21 @@ def train_mask_gate(
             p = mask_pass(gate, traces, sample, d.detach())
         return p.base_logits, p.logits
 
-    fixed = (gate.template, gate.matching, gate.delta, gate.mask_translator)
-    for m in fixed:
-        m.requires_grad_(False)
-    try:
-        return fit_gate_function(
-            gate,
-            traces,
-            ages,
-            (gate.gate,),
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            seed=seed,
-            log=log,
-            log_every=log_every,
-            quality_scale=quality_scale,
-            alternative=alternative,
-        )
-    finally:
-        for m in fixed:
-            m.requires_grad_(True)
+    return fit_gate_function(
+        gate,
+        traces,
+        ages,
+        (gate.gate,),
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        log=log,
+        log_every=log_every,
+        quality_scale=quality_scale,
+        alternative=alternative,
+        frozen=(gate.template, gate.matching, gate.delta, gate.mask_translator),
+    )
 
 
 @torch.no_grad()

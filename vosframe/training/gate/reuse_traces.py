@@ -80,7 +80,6 @@ inference), and a cache ``t - n`` is the object's last computed frame.
 from __future__ import annotations
 
 import contextlib
-import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +99,7 @@ from .traces import (
     Sample,
     SequenceTrace,
     fit_gate_function,
+    fit_path,
     gate_inputs,
     record_sequence,
     record_traces,
@@ -414,49 +414,22 @@ def train_reuse_on_traces(
         DataError: The traces were not recorded for feature reuse, or hold no sample.
     """
     gate = reuse_gate(model)
-    samples = _samples(traces, ages)
-    rng = random.Random(seed)
-    torch.manual_seed(seed)
-    modules = (gate.template, gate.matching, gate.delta, gate.translator)
-    params = [p for m in modules for p in m.parameters()]
-    opt = torch.optim.Adam(params, lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
-    weights = {"feature": feature_weight, "mask": mask_weight, "delta": delta_weight}
-    gate.eval()  # batch norms keep their statistics (see the module notes)
-    history: list[dict[str, float]] = []
-    running: list[dict[str, float]] = []
-    gate_function = gate.gate.requires_grad_(False)  # it learns in the next step
-    try:
-        with frozen_base(model, gate):
-            for p in params:
-                p.requires_grad_(True)
-            for step in range(1, steps + 1):
-                batch = rng.sample(samples, min(batch_size, len(samples)))
-                total = torch.zeros(())
-                parts = dict.fromkeys(weights, 0.0)
-                for sample in batch:
-                    x = gate_inputs(gate, traces, sample)
-                    d, _ = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
-                    losses = reuse_losses(reuse_pass(model, gate, traces, sample, d))
-                    total = total + sum(weights[k] * v for k, v in losses.items())
-                    for k, v in losses.items():
-                        parts[k] += float(v.detach()) / len(batch)
-                loss = total / len(batch)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                running.append({"loss": float(loss.detach()), **parts})
-                if step % log_every == 0 or step == steps:
-                    history.append(
-                        {k: sum(r[k] for r in running) / len(running) for k in running[0]}
-                    )
-                    if log is not None:
-                        log(step, history[-1])
-                    running = []
-    finally:
-        gate_function.requires_grad_(True)
-    return history
+    _samples(traces, ages)
+    with frozen_base(model, gate):
+        return fit_path(
+            gate,
+            traces,
+            ages,
+            (gate.template, gate.matching, gate.delta, gate.translator),
+            lambda sample, d: reuse_losses(reuse_pass(model, gate, traces, sample, d)),
+            {"feature": feature_weight, "mask": mask_weight, "delta": delta_weight},
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            log=log,
+            log_every=log_every,
+        )
 
 
 def reuse_alternative(
@@ -523,28 +496,22 @@ def train_reuse_gate(
     gate = reuse_gate(model)
     _samples(traces, ages)
     gate.eval()
-    fixed = (gate.template, gate.matching, gate.delta, gate.translator)
-    for m in fixed:
-        m.requires_grad_(False)
-    try:
-        with frozen_base(model, gate):
-            return fit_gate_function(
-                gate,
-                traces,
-                ages,
-                (gate.gate,),
-                steps=steps,
-                batch_size=batch_size,
-                lr=lr,
-                seed=seed,
-                log=log,
-                log_every=log_every,
-                quality_scale=quality_scale,
-                alternative=reuse_alternative(model, gate, traces, memo=True),
-            )
-    finally:
-        for m in fixed:
-            m.requires_grad_(True)
+    with frozen_base(model, gate):
+        return fit_gate_function(
+            gate,
+            traces,
+            ages,
+            (gate.gate,),
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            log=log,
+            log_every=log_every,
+            quality_scale=quality_scale,
+            alternative=reuse_alternative(model, gate, traces, memo=True),
+            frozen=(gate.template, gate.matching, gate.delta, gate.translator),
+        )
 
 
 # ----------------------------------------------------------------------------- reports

@@ -468,10 +468,13 @@ def fit_gate_function(
     log_every: int,
     quality_scale: float,
     alternative: AltOutput | None = None,
+    frozen: Sequence[nn.Module] = (),
 ) -> list[float]:
     """The loop of :func:`train_gate_on_traces`: ``modules`` (parts of the gate, in train
     mode while it runs) learn ``p_reuse`` = the ``alt_quality`` target of the alternative
-    path (:func:`sample_batch`; ``alternative`` None: the copy path).
+    path (:func:`sample_batch`; ``alternative`` None: the copy path). ``frozen`` modules
+    (those that make ``D_t`` and the path it judges, when only the gate function learns)
+    have no gradients while it runs.
 
     Returns:
         The mean loss of each logging period.
@@ -491,6 +494,8 @@ def fit_gate_function(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
     for m in modules:
         m.train()
+    for m in frozen:
+        m.requires_grad_(False)
     history, running = [], []
     try:
         for step in range(1, steps + 1):
@@ -509,4 +514,79 @@ def fit_gate_function(
                 running = []
     finally:
         gate.eval()
+        for m in frozen:
+            m.requires_grad_(True)
+    return history
+
+
+PathLosses = Callable[[Sample, torch.Tensor], dict[str, torch.Tensor]]
+"""``(sample, D_t) -> {name: loss}``: an alternative path's unweighted losses on a sample."""
+
+
+def fit_path(
+    gate: ReuseGate,
+    traces: Sequence[SequenceTrace],
+    ages: Sequence[int],
+    modules: Sequence[nn.Module],
+    losses_of: PathLosses,
+    weights: dict[str, float],
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    log: Callable[[int, dict[str, float]], None] | None,
+    log_every: int,
+) -> list[dict[str, float]]:
+    """The loop that trains an alternative path on traces (feature reuse, the translated
+    mask): ``modules`` learn the ``weights``-weighted sum of ``losses_of(sample, D_t)``
+    (Adam, cosine decay to 0), ``D_t`` from the gate's own forward. The gate stays in eval
+    mode (samples run one at a time, so its batch norms keep their statistics) and its
+    gate function does not learn.
+
+    Returns:
+        Per logging period, the mean ``loss`` (weighted sum) and each unweighted loss.
+
+    Raises:
+        DataError: The traces hold no frame after an object's first frame.
+    """
+    samples = trace_samples(traces, ages)
+    if not samples:
+        raise DataError("the traces hold no frame after an object's first frame")
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    params = [p for m in modules for p in m.parameters()]
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
+    gate.eval()
+    history: list[dict[str, float]] = []
+    running: list[dict[str, float]] = []
+    gate.gate.requires_grad_(False)
+    try:
+        for p in params:
+            p.requires_grad_(True)
+        for step in range(1, steps + 1):
+            batch = rng.sample(samples, min(batch_size, len(samples)))
+            total = torch.zeros(())
+            parts = dict.fromkeys(weights, 0.0)
+            for sample in batch:
+                x = gate_inputs(gate, traces, sample)
+                d, _ = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
+                losses = losses_of(sample, d)
+                total = total + sum(weights[k] * v for k, v in losses.items())
+                for k, v in losses.items():
+                    parts[k] += float(v.detach()) / len(batch)
+            loss = total / len(batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            running.append({"loss": float(loss.detach()), **parts})
+            if step % log_every == 0 or step == steps:
+                history.append({k: sum(r[k] for r in running) / len(running) for k in running[0]})
+                if log is not None:
+                    log(step, history[-1])
+                running = []
+    finally:
+        gate.gate.requires_grad_(True)
     return history
