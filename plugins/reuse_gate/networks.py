@@ -338,9 +338,10 @@ class MaskTranslator(nn.Module):
 
     Same layout as :class:`RefineTranslator` on ``cat(M_{t-n}, Delta_t)`` at the frame's
     internal size (the supplement runs it at input size), followed by a 3x3 conv to one
-    channel. The output is added to ``logit(M_{t-n})``: an untrained translator copies the
-    previous mask, and training learns the correction (the supplement does not say whether
-    the translator is residual; this keeps its full-resolution cost small: ``width`` 8).
+    channel. The output is added to ``logit(M_{t-n})`` and its last conv starts at zero: an
+    untrained translator copies the previous mask, and training learns the correction (the
+    supplement does not say whether the translator is residual; this keeps its
+    full-resolution cost small: ``width`` 8).
 
     Args:
         delta_channels: Channels of ``Delta_t``.
@@ -353,6 +354,8 @@ class MaskTranslator(nn.Module):
         self.convBlend = nn.Conv2d(3 * width, width, 5, padding=2)  # noqa: N815
         self.postRBB = ResidualBlock(width)  # noqa: N815
         self.out = nn.Conv2d(width, 1, 3, padding=1)
+        nn.init.zeros_(self.out.weight)  # the correction starts at 0: a copy
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, prev_prob: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, 1, H, W)`` from ``prev_prob`` ``(N, 1, H, W)`` and ``delta``."""

@@ -215,3 +215,12 @@ def test_no_delta_target_from_a_given_first_mask_of_a_mask_previous_model(record
             d, _ = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
             p = mt.mask_pass(gate, traces, (0, obj_id, t, n), d)
             assert (p.score_change is not None) == has_target
+
+
+def test_an_untrained_mask_translator_copies_the_previous_mask():
+    from vosframe.plugins.reuse_gate.networks import MaskTranslator
+
+    torch.manual_seed(0)
+    prev = (torch.rand(1, 1, 32, 48) > 0.7).float()
+    logits = MaskTranslator(3, 8)(prev, torch.randn(1, 3, 2, 3))
+    assert torch.equal(logits > 0, prev > 0.5)
