@@ -46,7 +46,6 @@ import attrs
 import torch
 import torch.nn.functional as F
 
-from vosframe.core.errors import DataError
 from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate.networks import mask_as_score, probs_to_logits
 
@@ -58,10 +57,10 @@ from .traces import (
     fit_gate_function,
     fit_path,
     gate_inputs,
+    nonempty_samples,
     record_sequence,
     record_traces,
     trace_gate,
-    trace_samples,
 )
 
 if TYPE_CHECKING:
@@ -167,13 +166,6 @@ def mask_losses(p: MaskPass) -> dict[str, torch.Tensor]:
     if p.score_change is not None:
         delta = F.mse_loss(p.delta.float(), p.score_change.expand_as(p.delta))
     return {"mask": mask, "delta": delta}
-
-
-def _samples(traces: Sequence[SequenceTrace], ages: Sequence[int]) -> list[Sample]:
-    samples = trace_samples(traces, ages)
-    if not samples:
-        raise DataError("the traces hold no frame after an object's first frame")
-    return samples
 
 
 def train_mask_path_on_traces(
@@ -291,7 +283,7 @@ def mask_path_report(
     gate.eval()
     ps, losses = [], []
     sums = dict.fromkeys(("iou", "prob_error", "mask_loss", "iou_copy"), 0.0)
-    samples = _samples(traces, ages)
+    samples = nonempty_samples(traces, ages)
     for s, obj_id, t, n in samples:
         x = gate_inputs(gate, traces, (s, obj_id, t, n))
         d, p_reuse = gate.gate_forward(x.cut, x.prev, x.template, x.cues)

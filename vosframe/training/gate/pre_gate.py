@@ -19,7 +19,7 @@ from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate.cues import pre_gate_inputs
 
 from .clip import alt_quality_target
-from .traces import Sample, copy_gate, moved_sample, trace_samples
+from .traces import Sample, copy_gate, moved_sample, nonempty_samples
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
@@ -80,9 +80,7 @@ def train_pre_gate(
     if not gate.arch.pre_gate:
         raise DataError("this gate has no pre-gate (ReuseGate(pre_gate=True))")
     ages = tuple(range(1, (gate.policy.max_reuse_run or 2) + 1))
-    samples = trace_samples(traces, ages)
-    if not samples:
-        raise DataError("the traces hold no frame after an object's first frame")
+    samples = nonempty_samples(traces, ages)
     with torch.no_grad():
         x, y = pre_samples(gate, traces, samples, quality_scale)
     pre = gate.pre

@@ -101,10 +101,10 @@ from .traces import (
     fit_gate_function,
     fit_path,
     gate_inputs,
+    nonempty_samples,
     record_sequence,
     record_traces,
     trace_gate,
-    trace_samples,
 )
 
 if TYPE_CHECKING:
@@ -367,10 +367,7 @@ def frozen_base(model: VOSModel, gate: ReuseGate) -> Iterator[None]:
 def _samples(traces: Sequence[SequenceTrace], ages: Sequence[int]) -> list[Sample]:
     for tr in traces:
         _as_reuse_trace(tr)
-    samples = trace_samples(traces, ages)
-    if not samples:
-        raise DataError("the traces hold no frame after an object's first frame")
-    return samples
+    return nonempty_samples(traces, ages)
 
 
 def train_reuse_on_traces(

@@ -265,6 +265,18 @@ def trace_samples(traces: Sequence[SequenceTrace], ages: Sequence[int]) -> list[
     return out
 
 
+def nonempty_samples(traces: Sequence[SequenceTrace], ages: Sequence[int]) -> list[Sample]:
+    """:func:`trace_samples`, which a training step needs at least one of.
+
+    Raises:
+        DataError: The traces hold no frame after an object's first frame.
+    """
+    samples = trace_samples(traces, ages)
+    if not samples:
+        raise DataError("the traces hold no frame after an object's first frame")
+    return samples
+
+
 @attrs.frozen
 class GateInputs:
     """What the gate reads for one sample, as it reads it at inference.
@@ -482,9 +494,7 @@ def fit_gate_function(
     Raises:
         DataError: The traces hold no frame after an object's first frame.
     """
-    samples = trace_samples(traces, ages)
-    if not samples:
-        raise DataError("the traces hold no frame after an object's first frame")
+    samples = nonempty_samples(traces, ages)
     rng = random.Random(seed)
     torch.manual_seed(seed)
     params = [p for m in modules for p in m.parameters()]
@@ -550,9 +560,7 @@ def fit_path(
     Raises:
         DataError: The traces hold no frame after an object's first frame.
     """
-    samples = trace_samples(traces, ages)
-    if not samples:
-        raise DataError("the traces hold no frame after an object's first frame")
+    samples = nonempty_samples(traces, ages)
     rng = random.Random(seed)
     torch.manual_seed(seed)
     params = [p for m in modules for p in m.parameters()]
