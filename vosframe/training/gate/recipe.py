@@ -218,21 +218,9 @@ def _train_reuse(
         feature_weight=float(spec.get("feature_weight", 1.0)),
         mask_weight=float(spec.get("mask_weight", 1.0)),
         delta_weight=float(spec.get("delta_weight", 1.0)),
-        log=lambda step, m: log(
-            f"path step {step} " + " ".join(f"{k} {v:.4f}" for k, v in m.items())
-        ),
+        log=_path_log(log),
     )
-    history = train_reuse_gate(
-        model,
-        train,
-        ages=ages,
-        steps=int(spec.get("steps", 1500)),
-        batch_size=int(spec.get("batch_size", 16)),
-        lr=float(spec.get("lr", 1e-3)),
-        seed=seed,
-        quality_scale=float(spec.get("quality_scale", 0.2)),
-        log=lambda step, loss: log(f"gate step {step} loss {loss:.4f}"),
-    )
+    history = train_reuse_gate(model, train, ages=ages, **_gate_step(spec, log))
     return {
         "reuse_path_history": path_history,
         "loss_history": history,
@@ -266,24 +254,31 @@ def _train_mask(
         seed=seed,
         mask_weight=float(spec.get("mask_weight", 1.0)),
         delta_weight=float(spec.get("delta_weight", 1.0)),
-        log=lambda step, m: log(
-            f"path step {step} " + " ".join(f"{k} {v:.4f}" for k, v in m.items())
-        ),
+        log=_path_log(log),
     )
-    history = train_mask_gate(
-        model,
-        train,
-        ages=ages,
-        steps=int(spec.get("steps", 1500)),
-        batch_size=int(spec.get("batch_size", 16)),
-        lr=float(spec.get("lr", 1e-3)),
-        seed=seed,
-        quality_scale=float(spec.get("quality_scale", 0.2)),
-        log=lambda step, loss: log(f"gate step {step} loss {loss:.4f}"),
-    )
+    history = train_mask_gate(model, train, ages=ages, **_gate_step(spec, log))
     reports = {f"age_{n}": mask_path_report(model, held, ages=(n,)) for n in ages} if held else {}
     return {
         "mask_path_history": path_history,
         "loss_history": history,
         **{k: {age: r[k] for age, r in reports.items()} for k in ("fidelity", "calibration")},
     }
+
+
+def _path_log(log: Callable[[str], None]) -> Callable[[int, dict[str, float]], None]:
+    """A path-training logger writing ``path step N name value ...`` lines to ``log``."""
+    return lambda step, m: log(
+        f"path step {step} " + " ".join(f"{k} {v:.4f}" for k, v in m.items())
+    )
+
+
+def _gate_step(spec: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+    """The gate-function step's settings of ``gate_traces`` (after a path's training)."""
+    return dict(
+        steps=int(spec.get("steps", 1500)),
+        batch_size=int(spec.get("batch_size", 16)),
+        lr=float(spec.get("lr", 1e-3)),
+        seed=int(spec.get("seed", 0)),
+        quality_scale=float(spec.get("quality_scale", 0.2)),
+        log=lambda step, loss: log(f"gate step {step} loss {loss:.4f}"),
+    )
