@@ -46,29 +46,30 @@ import attrs
 import torch
 import torch.nn.functional as F
 
+from vosframe.core.state import Features
 from vosframe.plugins.reuse_gate import ReuseGate
-from vosframe.plugins.reuse_gate.networks import mask_as_score, probs_to_logits
+from vosframe.plugins.reuse_gate.networks import probs_to_logits
 
 from .calibration import operating_points
 from .clip import mask_iou
+from .reuse_traces import DEFAULT_AGES
 from .traces import (
     Sample,
     SequenceTrace,
     fit_gate_function,
     fit_path,
     gate_inputs,
+    memo_signs,
     nonempty_samples,
     record_sequence,
     record_traces,
+    set_first_scores,
     trace_gate,
 )
 
 if TYPE_CHECKING:
     from vosframe.core.model import VOSModel
     from vosframe.data.datasets import VideoSequence
-
-DEFAULT_AGES = (1, 2, 3)
-"""Cache ages sampled by default (``max_reuse_run`` of the shipped gates)."""
 
 
 def mask_gate(model: VOSModel) -> ReuseGate:
@@ -93,10 +94,7 @@ def record_mask_sequence(
     gate = mask_gate(model)
     trace = record_sequence(model, seq, short_side, frame_step, gate=gate, **session_options)
     if gate.points["previous"].source == "score":
-        for obj in trace.objects.values():
-            if obj.score is not None:
-                first = mask_as_score(obj.gt[0:1].float(), obj.score.shape[-2:], obj.score.shape[1])
-                obj.score[0] = first[0].to(obj.score.dtype)
+        set_first_scores(trace)
     return trace
 
 
@@ -145,9 +143,11 @@ def mask_pass(
     s, obj_id, t, n = sample
     tr = traces[s]
     obj = tr.objects[obj_id]
-    h, w = tr.image_size
-    stride = gate.score_stride
-    grid = obj.score.shape[-2:] if obj.score is not None else (-(-h // stride), -(-w // stride))
+    grid = (
+        obj.score.shape[-2:]
+        if obj.score is not None
+        else Features({}, tr.image_size).size_at(gate.score_stride)
+    )
     delta = gate.delta(d, tuple(grid))  # as decide: the grid of the score
     logits = gate.mask_translator(obj.prob[t - n : t - n + 1].float(), delta).float()
     base = probs_to_logits(obj.prob[t : t + 1].float())
@@ -262,7 +262,7 @@ def train_mask_gate(
         log=log,
         log_every=log_every,
         quality_scale=quality_scale,
-        alternative=alternative,
+        alternative=memo_signs(alternative),  # D_t is frozen: one path run per sample
         frozen=(gate.template, gate.matching, gate.delta, gate.mask_translator),
     )
 
@@ -288,16 +288,16 @@ def mask_path_report(
         x = gate_inputs(gate, traces, (s, obj_id, t, n))
         d, p_reuse = gate.gate_forward(x.cut, x.prev, x.template, x.cues)
         p = mask_pass(gate, traces, (s, obj_id, t, n), d)
-        base = (p.base_logits > 0).float()
-        sums["iou"] += float(mask_iou((p.logits > 0).float(), base))
+        base, alt = (p.base_logits > 0).float(), (p.logits > 0).float()
+        sums["iou"] += float(mask_iou(alt, base))
         sums["prob_error"] += float(
             (torch.sigmoid(p.logits) - torch.sigmoid(p.base_logits)).abs().mean()
         )
         sums["mask_loss"] += float(mask_losses(p)["mask"])
         prev = traces[s].objects[obj_id].prob[t - n : t - n + 1].float()
-        sums["iou_copy"] += float(mask_iou((prev > 0.5).float(), base))
+        sums["iou_copy"] += float(mask_iou(prev, base))
         gt = traces[s].objects[obj_id].gt[t : t + 1].float()
-        losses.append(float(mask_iou(base, gt) - mask_iou((p.logits > 0).float(), gt)))
+        losses.append(float(mask_iou(base, gt) - mask_iou(alt, gt)))
         ps.append(float(p_reuse[0]))
     k = len(samples)
     return {

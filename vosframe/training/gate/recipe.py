@@ -27,7 +27,6 @@ from vosframe.data.folds import fold_table
 from vosframe.plugins.reuse_gate import ReuseGate
 
 from .calibration import gate_calibration, simulate_gate
-from .mask_traces import DEFAULT_AGES as MASK_AGES
 from .mask_traces import (
     mask_gate,
     mask_path_report,
@@ -242,7 +241,7 @@ def _train_mask(
 ) -> dict[str, Any]:
     """The translated mask (reuseM): its alternative path, then its gate function; returns
     the report's entries."""
-    ages = tuple(int(n) for n in spec.get("ages", MASK_AGES))
+    ages = tuple(int(n) for n in spec.get("ages", DEFAULT_AGES))
     seed = int(spec.get("seed", 0))
     path_history = train_mask_path_on_traces(
         model,

@@ -84,14 +84,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from vosframe.core.errors import DataError
 from vosframe.core.state import Features
 from vosframe.plugins.reuse_gate import ReuseGate
-from vosframe.plugins.reuse_gate.networks import mask_as_score
 
 from .calibration import operating_points
 from .clip import mask_iou
@@ -101,9 +99,11 @@ from .traces import (
     fit_gate_function,
     fit_path,
     gate_inputs,
+    memo_signs,
     nonempty_samples,
     record_sequence,
     record_traces,
+    set_first_scores,
     trace_gate,
 )
 
@@ -224,15 +224,7 @@ def record_reuse_sequence(
         model, seq, short_side, frame_step, gate=gate, on_frame=rec, **session_options
     )
     by_score = gate.points["previous"].source == "score"
-    for obj_id, obj in trace.objects.items():
-        if obj.score is None:
-            continue
-        first = (
-            mask_as_score(obj.gt[0:1].float(), obj.score.shape[-2:], obj.score.shape[1])
-            if by_score
-            else rec.first_scores[obj_id]
-        )
-        obj.score[0] = first[0].to(obj.score.dtype)
+    set_first_scores(trace, None if by_score else rec.first_scores)
     point = gate.points["reentry"]
     return ReuseTrace(
         **{f.name: getattr(trace, f.name) for f in attrs.fields(SequenceTrace)},
@@ -435,33 +427,16 @@ def reuse_alternative(
     """The ``alternative`` of :func:`~vosframe.training.gate.traces.sample_batch` for
     feature reuse: the base model's own logits at ``t`` and the reuse path's (no grad).
 
-    ``memo``: compute each sample once and keep only the signs of the two outputs (bit
-    packed; returned as logits of +-0.5, which is all the ``alt_quality`` target reads).
-    Valid while a sample's ``D_t`` does not change, as in :func:`train_reuse_gate`, which
-    freezes the modules that make it; the tail, the costly part, then runs once per sample
-    instead of once per draw.
+    ``memo``: :func:`~.traces.memo_signs` (valid in :func:`train_reuse_gate`, which freezes
+    the modules that make ``D_t``; the tail, the costly part, then runs once per sample).
     """
-    cache: dict[Sample, tuple[np.ndarray, np.ndarray, torch.Size]] = {}
 
     def alternative(sample: Sample, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if memo and sample in cache:
-            full, alt, shape = cache[sample]
-            return tuple(  # type: ignore[return-value]
-                torch.from_numpy(np.unpackbits(b, count=shape.numel()).reshape(shape)).float() - 0.5
-                for b in (full, alt)
-            )
         with torch.no_grad():
             p = reuse_pass(model, gate, traces, sample, d.detach())
-        if memo:
-            shape = p.logits.shape
-            cache[sample] = (
-                np.packbits((p.base_logits > 0).numpy().ravel()),
-                np.packbits((p.logits > 0).numpy().ravel()),
-                shape,
-            )
         return p.base_logits, p.logits
 
-    return alternative
+    return memo_signs(alternative) if memo else alternative
 
 
 def train_reuse_gate(

@@ -39,7 +39,7 @@ whose cache is the first frame (about 1 in 30 on DAVIS).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -58,6 +58,7 @@ from vosframe.plugins.reuse_gate.cues import (
     pool_image,
     shift_mask,
 )
+from vosframe.plugins.reuse_gate.networks import mask_as_score
 
 from .clip import alt_quality_target
 
@@ -328,6 +329,46 @@ def gate_inputs(gate: ReuseGate, traces: Sequence[SequenceTrace], sample: Sample
 AltOutput = Callable[[Sample, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 """``(sample, D_t) -> (full, alt)``: the full path's and the alternative path's logits of
 a sample at ``t`` (``(1, 1, H, W)``, > 0 where the mask is)."""
+
+
+def memo_signs(alternative: AltOutput) -> AltOutput:
+    """``alternative`` computed once per sample, keeping only the signs of its two outputs
+    (bit packed; returned as logits of +-0.5, which is all the ``alt_quality`` target
+    reads). Valid while a sample's ``D_t`` does not change, as when only the gate function
+    learns: the alternative path then runs once per sample instead of once per draw."""
+    cache: dict[Sample, tuple[np.ndarray, np.ndarray, torch.Size]] = {}
+
+    def memoised(sample: Sample, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if sample in cache:
+            full, alt, shape = cache[sample]
+            return tuple(  # type: ignore[return-value]
+                torch.from_numpy(np.unpackbits(b, count=shape.numel()).reshape(shape)).float() - 0.5
+                for b in (full, alt)
+            )
+        full, alt = alternative(sample, d)
+        cache[sample] = (
+            np.packbits((full > 0).numpy().ravel()),
+            np.packbits((alt > 0).numpy().ravel()),
+            alt.shape,
+        )
+        return full, alt
+
+    return memoised
+
+
+def set_first_scores(trace: SequenceTrace, first: Mapping[int, torch.Tensor] | None = None) -> None:
+    """Set each scored object's first-frame score to the ``S_{t-n}`` inference reads there
+    (:func:`record_sequence` repeats the second frame's): ``first[obj_id]`` where given,
+    else the first mask at the score grid (a ``"score"`` previous point's
+    :func:`~vosframe.plugins.reuse_gate.networks.mask_as_score`)."""
+    for obj_id, obj in trace.objects.items():
+        if obj.score is None:
+            continue
+        if first is None:
+            value = mask_as_score(obj.gt[0:1].float(), obj.score.shape[-2:], obj.score.shape[1])
+        else:
+            value = first[obj_id]
+        obj.score[0] = value[0].to(obj.score.dtype)
 
 
 def sample_batch(
