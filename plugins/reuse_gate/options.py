@@ -126,6 +126,11 @@ class GateArch:
         return out
 
 
+SESSION_POLICY: tuple[str, ...] = ("tau2", "max_reuse_run", "drift_budget")
+"""The :class:`GatePolicy` settings a session may set for itself (``path_policy``): they
+only change which objects take the alternative path, not what the gate keeps."""
+
+
 @attrs.frozen(kw_only=True)
 class GatePolicy:
     """How the gate decides at inference (no retraining needed to change it).

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import torch
 
-from vosframe.core.errors import SkipPointError
+from vosframe.core.errors import ConfigError, InputError, SkipPointError
 from vosframe.core.plugin import AltResult, Decision, Keep, Logits, ModelPlugin, Probs, Reenter
 from vosframe.core.skip_points import Need, SkipPoint
 from vosframe.core.state import DecisionOptions, FrameState, ObjectState, Path
@@ -55,7 +55,7 @@ from .networks import (
     mask_as_score,
     resize,
 )
-from .options import TRANSLATES, resolve
+from .options import SESSION_POLICY, TRANSLATES, GatePolicy, resolve
 from .policy import can_reuse, copies, copy_capped, gate_runs, takes_alt
 from .state import GateObjectState
 
@@ -232,16 +232,43 @@ class ReuseGate(ModelPlugin):
         return d, GateFunction.reuse_probability(self.gate(x))
 
     # ------------------------------------------------------------------ inference
-    def _capped(self, st: GateObjectState, tau: float) -> bool:
-        p = self.policy
-        return copy_capped(st.run, st.mask_rate, tau, p.max_reuse_run, p.drift_budget)
+    def check_options(self, options: DecisionOptions) -> None:
+        """Refuse a session's policy settings the gate cannot take (before any frame).
+
+        A session may set :data:`~.options.SESSION_POLICY` (``tau2``, ``max_reuse_run``,
+        ``drift_budget``): they only change which objects may take the alternative path.
+        ``copy_motion`` and ``motion_radius`` change what the gate keeps per object, so
+        they stay with the model's configuration.
+        """
+        unknown = sorted(set(options.policy) - set(SESSION_POLICY))
+        if unknown:
+            raise InputError(
+                f"ReuseGate has no per-session policy setting(s) {unknown}. Fix: use "
+                f"{', '.join(SESSION_POLICY)} (copy_motion and motion_radius: in the config)."
+            )
+        tau2 = options.policy.get("tau2", self.policy.tau2)
+        if isinstance(tau2, bool) or not isinstance(tau2, (int, float)) or not 0 <= tau2 <= 1:
+            raise InputError(f"path_policy tau2 must be a number in [0, 1], got {tau2!r}")
+        try:
+            self.policy_for(options)
+        except (ConfigError, TypeError, ValueError) as err:
+            raise InputError(f"path_policy {dict(options.policy)}: {err}") from None
+
+    def policy_for(self, options: DecisionOptions) -> GatePolicy:
+        """The policy a session decides with: the configured one, with the session's
+        ``options.policy`` settings over it."""
+        return attrs.evolve(self.policy, **options.policy) if options.policy else self.policy
+
+    def _capped(self, st: GateObjectState, options: DecisionOptions) -> bool:
+        p = self.policy_for(options)
+        return copy_capped(st.run, st.mask_rate, options.tau, p.max_reuse_run, p.drift_budget)
 
     def _open(self, objects: Sequence[ObjectState], options: DecisionOptions) -> list[int]:
         """Objects the gate may send to the alternative path: ready, not capped."""
         out = []
         for i, o in enumerate(objects):
             st = self.cues.state(o)
-            if st is None or (options.force is None and self._capped(st, options.tau)):
+            if st is None or (options.force is None and self._capped(st, options)):
                 continue
             if self.cues.ready(o):
                 out.append(i)
@@ -259,12 +286,13 @@ class ReuseGate(ModelPlugin):
             score = mask_as_score(mask, size, self.score_channels)
         motion = self.policy.copy_motion
         keep_prob = motion or arch.variant == "reuse_mask"
+        budget = self.policy_for(frame.options).drift_budget
         return GateObjectState(
             self.make_template(cut, mask),
             score,
             feature=cut if arch.motion_cue else None,
             image=cues.frame_image(frame) if arch.pixel_cue or motion else None,
-            mask=coarse_mask(mask) if self.policy.drift_budget is not None else None,
+            mask=coarse_mask(mask) if budget is not None else None,
             mask_index=frame.index,
             prob=obj.last_prob if keep_prob else None,
         )
@@ -326,7 +354,8 @@ class ReuseGate(ModelPlugin):
         d, p_reuse = self.gate_forward(cut, prev, templates, maps)
         p = p_reuse.tolist()
         alt = [takes_alt(v, options) for v in p]
-        copy = [copies(arch.variant, v, self.policy.tau2) for v in p]
+        tau2 = self.policy_for(options).tau2
+        copy = [copies(arch.variant, v, tau2) for v in p]
         need = [k for k in range(len(idx)) if alt[k] and not copy[k]]
         delta: dict[int, torch.Tensor] = {}
         if need:
@@ -394,6 +423,7 @@ class ReuseGate(ModelPlugin):
         gate on.
         """
         arch, motion = self.arch, self.policy.copy_motion
+        budget = self.policy_for(frame.options).drift_budget
         full = "full" in paths and gate_runs(frame.options)
         cut = self.cues.frame_cut(frame) if full and arch.motion_cue else None
         image = self.cues.frame_image(frame) if full and (arch.pixel_cue or motion) else None
@@ -412,7 +442,7 @@ class ReuseGate(ModelPlugin):
                 st.image = image
             if motion or arch.variant == "reuse_mask":
                 st.prob, st.shift = obj.last_prob, (0, 0)
-            if self.policy.drift_budget is not None:
+            if budget is not None:
                 observe_mask(st, obj.last_prob, frame.index if full else None)
 
     def extra_repr(self) -> str:

@@ -329,3 +329,35 @@ def test_a_model_stage_attribute_is_a_variant_setting_and_is_restored(data, ckpt
     assert [v["variant"] for v in report["variants"]] == ["as configured", variant.name]
     assert set(seen) == {3, 1000}  # the stage saw both settings, one per variant
     assert built[0].localizer.refit_every == 3  # restored after the variant's run
+
+
+def test_a_gate_policy_setting_is_a_per_session_variant(data, ckpts):
+    """``path_policy.<setting>`` reaches each variant's sessions, and only theirs: a tiny
+    run cap of 1 at tau 0 reuses every other frame, against all of them without a cap."""
+    from vosframe.plugins.reuse_gate import ReuseGate
+
+    built: list = []
+
+    def load(path):
+        torch.manual_seed(1)
+        model = ToyOnline()
+        gate = ReuseGate(
+            preset="paper", variant="copy", motion_cue=True, object_cue=True, gate_norm=False
+        )
+        model.attach_plugin(gate)
+        built.append(model)
+        return model.eval()
+
+    variants = [parse_variant("tau=0"), parse_variant("tau=0,path_policy.max_reuse_run=1")]
+    report = run_folds(load, data, folds=[0], table=TABLE, variants=variants, short_side=None)
+    rates = {v["variant"]: v["reuse_rate"] for v in report["variants"]}
+    assert rates["tau=0"] == 1.0 and 0.4 < rates["tau=0,path_policy.max_reuse_run=1"] < 0.6
+    assert built[0].path_plugin.policy.max_reuse_run is None  # the model is unchanged
+    for bad, message in [
+        ("path_policy.copy_motion=True", "copy_motion"),
+        ("path_policy.drift_budget=-1", "drift_budget must be None or > 0"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            run_folds(load, data, folds=[0], table=TABLE, variants=[parse_variant(bad)])
+    with pytest.raises(InputError, match="no path-deciding plugin"):
+        run_folds(_loader(), data, table=TABLE, variants=[parse_variant("path_policy.tau2=1")])

@@ -8,7 +8,7 @@ import pytest
 import torch
 from toys import ToyOnline, toy_clip
 
-from vosframe.core.errors import ConfigError
+from vosframe.core.errors import ConfigError, InputError
 from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate.cues import coarse_mask, mask_change
 from vosframe.plugins.reuse_gate.policy import copy_capped
@@ -86,3 +86,57 @@ def test_the_session_measures_the_drift_and_applies_the_budget(budget):
     known = [r for r in rates if r is not None]
     assert known and max(known) > 0.02  # the outputs move: the small budgets bind
     assert ("full", "full") in zip(paths, paths[1:]) or budget > 1
+
+
+def _paths(session, frames, label0) -> tuple[list, list]:
+    out = [session.step(frames[0], masks=label0)]
+    out += [session.step(f) for f in frames[1:]]
+    return [r.paths[3].path for r in out[1:]], [r.labels for r in out]
+
+
+def test_a_session_sets_the_budget_and_run_cap_for_itself():
+    """``path_policy`` on one session equals the same values in the config; the model's other
+    sessions keep the configured policy; ``update_config(path_policy={})`` goes back to it."""
+    frames, label0 = toy_clip(12)
+    configured, gate_a = _toy(tau=0.0, drift_budget=0.02, max_reuse_run=2)
+    plain, gate_b = _toy(tau=0.0)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(gate_a.state_dict().values(), gate_b.state_dict().values())
+    )
+    policy = {"drift_budget": 0.02, "max_reuse_run": 2}
+    want_paths, want_labels = _paths(configured.new_session(precision="fp32"), frames, label0)
+    session = plain.new_session(precision="fp32", path_policy=policy)
+    assert dict(session.options.policy) == policy
+    paths, labels = _paths(session, frames, label0)
+    assert paths == want_paths and "full" in paths[1:]  # the cap and the budget bind
+    assert all((a == b).all() for a, b in zip(labels, want_labels))
+    other, _ = _paths(plain.new_session(precision="fp32"), frames, label0)
+    assert other != paths and gate_b.policy.drift_budget is None  # the model is unchanged
+    session.update_config(path_policy={})
+    assert session.options.policy == {} and session.options.tau == 0.0
+
+
+@pytest.mark.parametrize(
+    "policy, message",
+    [
+        ({"copy_motion": True}, "no per-session policy setting.*copy_motion.*in the config"),
+        ({"drift_budget": 0}, "drift_budget must be None or > 0"),
+        ({"max_reuse_run": "x"}, "path_policy"),
+        ({"tau2": 2}, "tau2 must be a number in \\[0, 1\\]"),
+        ([("drift_budget", 1)], "path_policy must be a mapping"),
+    ],
+)
+def test_bad_session_policies_are_refused_before_any_frame(policy, message):
+    model, gate = _toy(tau=0.5)
+    with pytest.raises(InputError, match=message):
+        model.new_session(precision="fp32", path_policy=policy)
+    session = model.new_session(precision="fp32", path_policy={"drift_budget": 1.0})
+    with pytest.raises(InputError, match=message):
+        session.update_config(path_policy=policy)
+    assert dict(session.options.policy) == {"drift_budget": 1.0}  # nothing changed
+
+
+def test_a_model_without_a_decider_takes_no_session_policy():
+    with pytest.raises(InputError, match="path_policy set for a ToyOnline without a path-deciding"):
+        ToyOnline().new_session(precision="fp32", path_policy={"drift_budget": 1.0})

@@ -48,6 +48,7 @@ from vosframe.app.bench import gate_of, torch_threads
 from vosframe.core.checkpoint import read_checkpoint
 from vosframe.core.errors import DataError, InputError
 from vosframe.core.model import VOSModel
+from vosframe.core.state import DecisionOptions
 from vosframe.data.davis import open_davis
 from vosframe.data.folds import FoldTable, fold_table
 from vosframe.data.frames import resize_short_side
@@ -55,6 +56,7 @@ from vosframe.data.masks import write_mask
 from vosframe.metrics.evaluate import evaluate_folders, resolve_annotation_root
 
 __all__ = [
+    "POLICY_PREFIX",
     "SESSION_KEYS",
     "SELECTION_PROTOCOL",
     "Variant",
@@ -67,9 +69,15 @@ __all__ = [
 ]
 
 SESSION_KEYS: tuple[str, ...] = ("max_internal_size", "precision")
-"""Variant keys passed to ``model.new_session``; ``tau`` sets the gate's threshold and
-``<Class>.<attribute>`` an attribute of a plugin or model stage of that class (e.g.
-``SpatialPrior.margin``, ``FRTMTargetModel.update_every``), restored after the run."""
+"""Variant keys passed to ``model.new_session``; ``tau`` sets the gate's threshold,
+``path_policy.<setting>`` one of its per-session policy settings (e.g.
+``path_policy.drift_budget``), and ``<Class>.<attribute>`` an attribute of a plugin or model
+stage of that class (e.g. ``SpatialPrior.margin``, ``FRTMTargetModel.update_every``),
+restored after the run."""
+
+POLICY_PREFIX = "path_policy."
+"""Variant keys with this prefix are the path decider's per-session policy settings
+(``Session(path_policy=...)``)."""
 
 SELECTION_PROTOCOL: dict[str, str] = {
     "folds": "each fold's model (or the same weights, then not held out unless its "
@@ -97,8 +105,9 @@ class Variant:
     Attributes:
         name: Label in the results (default: the settings, ``key=value`` joined by ``,``).
         settings: ``max_internal_size`` / ``precision`` (session options), ``tau`` (the
-            reuse gate's threshold) and ``<Class>.<attribute>`` (an attribute of a plugin or
-            model stage).
+            reuse gate's threshold), ``path_policy.<setting>`` (a per-session policy setting
+            of the gate, e.g. ``path_policy.drift_budget``) and ``<Class>.<attribute>`` (an
+            attribute of a plugin or model stage).
     """
 
     settings: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
@@ -161,10 +170,24 @@ def _component(model: VOSModel, cls: str) -> Any:
     return found[0]
 
 
+def _path_policy(variant: Variant) -> dict[str, Any]:
+    """The variant's ``path_policy.<setting>`` values, by setting."""
+    n = len(POLICY_PREFIX)
+    return {k[n:]: v for k, v in variant.settings.items() if k.startswith(POLICY_PREFIX)}
+
+
 def _check_variant(model: VOSModel, variant: Variant) -> None:
     """Raise InputError for a setting this model cannot take (before any work)."""
+    policy = _path_policy(variant)
+    if policy:
+        if model.path_plugin is None:
+            raise InputError(
+                f"variant {variant.name!r} sets path_policy.* but {type(model).__name__} has "
+                "no path-deciding plugin. Fix: use a gated model (g-frtm, g-ttvos) or drop it."
+            )
+        model.path_plugin.check_options(DecisionOptions(policy=policy))
     for key, value in variant.settings.items():
-        if key in SESSION_KEYS:
+        if key in SESSION_KEYS or key.startswith(POLICY_PREFIX):
             continue
         if key == "tau":
             if gate_of(model) is None:
@@ -179,7 +202,8 @@ def _check_variant(model: VOSModel, variant: Variant) -> None:
         if not dot:
             raise InputError(
                 f"unknown variant setting {key!r}. Fix: use one of {', '.join(SESSION_KEYS)}, "
-                "tau, or <Class>.<attribute> of a plugin or model stage (e.g. SpatialPrior.margin)"
+                "tau, path_policy.<setting> (e.g. path_policy.drift_budget), or "
+                "<Class>.<attribute> of a plugin or model stage (e.g. SpatialPrior.margin)"
             )
         plugin = _component(model, cls)
         if attr.startswith("_") or not hasattr(plugin, attr):
@@ -190,9 +214,13 @@ def _apply(model: VOSModel, variant: Variant) -> tuple[dict[str, Any], list[tupl
     """Set the variant's model-side settings; returns session options and what to restore."""
     options: dict[str, Any] = {}
     restore: list[tuple] = []
+    if policy := _path_policy(variant):
+        options["path_policy"] = policy
     for key, value in variant.settings.items():
         if key in SESSION_KEYS or key == "tau":  # tau: a session option of the gate
             options[key] = value
+            continue
+        if key.startswith(POLICY_PREFIX):
             continue
         cls, _, attr = key.partition(".")
         target = _component(model, cls)

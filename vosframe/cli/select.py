@@ -29,6 +29,7 @@ examples:
   vosframe select --config CFG --checkpoint 'work_dirs/x_fold{fold}/vosframe_latest.pt' --name x
   vosframe select --model frtm --folds 0 --seen-in-training --threads 1
   vosframe select --model g-frtm --grid tau=1,0.7,0.5 --grid SpatialPrior.margin=0.3,0.5
+  vosframe select --model g-frtm --grid tau=0.9,0.7 --grid path_policy.drift_budget=1,2,4
 """
 
 
@@ -82,8 +83,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="K=V[,K=V]",
-        help="an inference setting to compare, e.g. max_internal_size=240 or "
-        "SpatialPrior.margin=0.3,tau=0.7; repeat for several",
+        help="an inference setting to compare, e.g. max_internal_size=240, "
+        "SpatialPrior.margin=0.3,tau=0.7 or path_policy.drift_budget=1 (a gate's per-session "
+        "policy); repeat for several",
     )
     p.add_argument(
         "--grid",

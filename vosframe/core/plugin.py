@@ -14,9 +14,11 @@ plugins may observe frames (accounting, logging).
 
 Per-object plugin state lives in the session (``ObjectState.plugins[plugin.key]``), never
 in the module, so one model serves any number of sessions. So do the decider's runtime
-options (:class:`~vosframe.core.state.DecisionOptions`: the threshold ``tau`` and a forced
-path): the session starts from the decider's :meth:`ModelPlugin.default_options` (e.g. the
-``tau`` of its config), may change them between frames
+options (:class:`~vosframe.core.state.DecisionOptions`: the threshold ``tau``, a forced
+path, and this session's values of the decider's own policy settings, which
+:meth:`ModelPlugin.check_options` validates): the session starts from the decider's
+:meth:`ModelPlugin.default_options` (e.g. the ``tau`` of its config), may change them
+between frames
 (:meth:`~vosframe.core.session.Session.update_config`), and hands them to the plugin with
 every frame as ``frame.options``.
 
@@ -37,6 +39,7 @@ import attrs
 import torch
 from torch import nn
 
+from vosframe.core.errors import InputError
 from vosframe.core.skip_points import Need, SkipPoint
 from vosframe.core.state import DecisionOptions, FrameState, ObjectState, Path
 
@@ -151,6 +154,23 @@ class ModelPlugin(nn.Module):
         configured threshold returns it here.
         """
         return DecisionOptions()
+
+    def check_options(self, options: DecisionOptions) -> None:
+        """Refuse session options this decider cannot apply (before any frame runs).
+
+        Called for every new session's options and every
+        :meth:`~vosframe.core.session.Session.update_config`. The default takes no
+        ``policy`` settings; a decider with per-session policy settings overrides it.
+
+        Raises:
+            InputError: An unknown ``policy`` setting or a bad value (say which, and the
+                settings it takes).
+        """
+        if options.policy:
+            raise InputError(
+                f"{type(self).__name__} has no per-session policy settings, got "
+                f"{sorted(options.policy)}. Fix: leave path_policy out."
+            )
 
     def init_outputs_needed(self, options: DecisionOptions) -> bool:
         """True if new objects need the full path's outputs on their first frame under

@@ -85,6 +85,9 @@ def cpu_supports_bf16() -> bool:
         return False
 
 
+_OPTION_NAMES = {"policy": "path_policy"}  # DecisionOptions field -> session argument
+
+
 class Session:
     """Per-video inference state for one model (create with ``model.new_session``).
 
@@ -120,6 +123,10 @@ class Session:
             the model's config). Only for models with a path-deciding plugin.
         force: None (default: the decider chooses), ``"full"`` or ``"alt"`` to force
             every tracked object's path. Only for models with a path-deciding plugin.
+        path_policy: This session's values of the path-deciding plugin's policy settings,
+            over the model's configured ones (for the reuse gate ``tau2``,
+            ``max_reuse_run``, ``drift_budget``; e.g. ``{"drift_budget": 1.0}``). Only for
+            models with a path-deciding plugin, which validates them.
         target_fps: Hold this frame rate instead of a fixed ``tau``: ``tau`` is adapted
             between frames from the measured frame times (:class:`~vosframe.core.budget.
             FrameBudget`; set ``session.budget`` to one for other bounds). Only for models
@@ -135,8 +142,8 @@ class Session:
         budget: The compute budget that sets ``tau`` before each frame, or None.
 
     Raises:
-        InputError: A bad ``precision``, ``tau``, ``force`` or ``target_fps``, or one of
-            them for a model without a path-deciding plugin.
+        InputError: A bad ``precision``, ``tau``, ``force``, ``path_policy`` or
+            ``target_fps``, or one of them for a model without a path-deciding plugin.
 
     Per-session memory is bounded when the localizer's state is bounded: the session keeps
     per-object state, counters and the last frame and output, never older frames.
@@ -155,12 +162,13 @@ class Session:
         recovery: RecoveryPolicy | Mapping[str, Any] | bool | None = True,
         tau: float | None = None,
         force: str | None = None,
+        path_policy: Mapping[str, Any] | None = None,
         target_fps: float | None = None,
     ) -> None:
         self.recovery = RecoveryPolicy.of(recovery)
         decider = model.path_plugin
         self.options = decider.default_options() if decider is not None else DecisionOptions()
-        given = {"tau": tau, "force": force}
+        given = {"tau": tau, "force": force, "policy": path_policy}
         self.options = self._changed_options(
             model, **{k: v for k, v in given.items() if v is not None}
         )
@@ -214,11 +222,17 @@ class Session:
         """``self.options`` with ``changes``, validated (nothing is changed here)."""
         if changes and model.path_plugin is None:
             raise InputError(
-                f"{'/'.join(sorted(changes))} set for a {type(model).__name__} without a "
+                f"{'/'.join(sorted(_OPTION_NAMES.get(k, k) for k in changes))} set for a "
+                f"{type(model).__name__} without a "
                 "path-deciding plugin, which has no paths to choose. Fix: leave it out, or "
                 "use a model with one (e.g. g-frtm, g-ttvos)."
             )
-        return attrs.evolve(self.options, **{k: v for k, v in changes.items() if k != "target_fps"})
+        options = attrs.evolve(
+            self.options, **{k: v for k, v in changes.items() if k != "target_fps"}
+        )
+        if model.path_plugin is not None and "policy" in changes:
+            model.path_plugin.check_options(options)
+        return options
 
     def _set_options(self, options: DecisionOptions) -> None:
         """Use ``options`` from the next frame on (crop views included)."""
@@ -232,9 +246,11 @@ class Session:
 
         Args:
             **changes: ``tau`` (a number in [0, 1]), ``force`` (None, ``"full"``,
-                ``"alt"``) and/or ``target_fps`` (a number > 0: adapt ``tau`` to hold it;
-                None: keep the current ``tau`` fixed from now on). A given ``tau`` ends a
-                compute budget.
+                ``"alt"``), ``path_policy`` (the decider's policy settings for this
+                session, replacing the session's earlier ones; ``{}``: the model's
+                configured policy) and/or ``target_fps`` (a number > 0: adapt ``tau`` to
+                hold it; None: keep the current ``tau`` fixed from now on). A given
+                ``tau`` ends a compute budget.
 
         Returns:
             The options now in effect.
@@ -243,14 +259,16 @@ class Session:
             InputError: An unknown option, a bad value, or a model without a path-deciding
                 plugin. Nothing is changed then.
         """
-        unknown = sorted(set(changes) - {"tau", "force", "target_fps"})
+        unknown = sorted(set(changes) - {"tau", "force", "path_policy", "target_fps"})
         if unknown:
             raise InputError(
-                f"unknown session option(s) {unknown}; update_config takes 'tau', 'force' "
-                "and 'target_fps'."
+                f"unknown session option(s) {unknown}; update_config takes 'tau', 'force', "
+                "'path_policy' and 'target_fps'."
             )
         if "tau" in changes and changes["tau"] is None:
             raise InputError("tau=None: give a number in [0, 1] (1 turns reuse off).")
+        if "path_policy" in changes:
+            changes["policy"] = changes.pop("path_policy")
         options = self._changed_options(self.model, **changes)
         budget = self.budget
         if changes.get("target_fps") is not None:

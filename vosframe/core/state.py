@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import types
 from collections import deque
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -88,6 +90,15 @@ def _check_force(_: Any, __: Any, force: Any) -> None:
         )
 
 
+def _frozen_mapping(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InputError(
+            f"path_policy must be a mapping of setting names to values, got {value!r}. Fix: "
+            "pass e.g. path_policy={'drift_budget': 1.0}."
+        )
+    return types.MappingProxyType(dict(value))
+
+
 @attrs.frozen
 class DecisionOptions:
     """A session's runtime options for the model's path-deciding plugin.
@@ -103,14 +114,19 @@ class DecisionOptions:
             ignore it).
         force: None (the decider chooses), ``"full"`` or ``"alt"`` (every tracked object
             takes that path; for accounting and ablations).
+        policy: This session's values of the decider's own policy settings (for the reuse
+            gate e.g. ``{"drift_budget": 1.0}``), over the model's configured ones; the
+            decider validates them (:meth:`~vosframe.core.plugin.ModelPlugin.check_options`).
+            Read-only; empty: the configured policy.
 
     Raises:
-        InputError: ``tau`` is not a finite number in [0, 1], or ``force`` is not one of
-            None, ``"full"``, ``"alt"``.
+        InputError: ``tau`` is not a finite number in [0, 1], ``force`` is not one of
+            None, ``"full"``, ``"alt"``, or ``policy`` is not a mapping with string keys.
     """
 
     tau: float = attrs.field(default=0.5, validator=_check_tau)
     force: Force | None = attrs.field(default=None, validator=_check_force)
+    policy: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping, hash=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "tau", float(self.tau))
