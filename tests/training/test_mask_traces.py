@@ -224,3 +224,56 @@ def test_an_untrained_mask_translator_copies_the_previous_mask():
     prev = (torch.rand(1, 1, 32, 48) > 0.7).float()
     logits = MaskTranslator(3, 8)(prev, torch.randn(1, 3, 2, 3))
     assert torch.equal(logits > 0, prev > 0.5)
+
+
+def test_the_hard_target_is_the_thresholded_base_mask():
+    """``target="hard"``: 0 loss for logits that give the base's thresholded mask with full
+    confidence whatever the base's soft values; the soft target charges them, and charges
+    a path that is as unsure as the base nothing (the hard one does)."""
+    base = torch.tensor([[[[2.0, 0.3], [-0.2, -3.0]]]])  # soft where the base is unsure
+    sure = torch.where(base > 0, 30.0, -30.0)
+    hard_sure = mt.mask_losses(mt.MaskPass(torch.zeros(1), sure, base, None), "hard")
+    hard_same = mt.mask_losses(mt.MaskPass(torch.zeros(1), base, base, None), "hard")
+    soft_same = mt.mask_losses(mt.MaskPass(torch.zeros(1), base, base, None), "soft")
+    soft_sure = mt.mask_losses(mt.MaskPass(torch.zeros(1), sure, base, None), "soft")
+    assert float(hard_sure["mask"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(soft_same["mask"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(hard_same["mask"]) > 0.2 and float(soft_sure["mask"]) > 1.0
+    with pytest.raises(ConfigError, match="mask target must be one of"):
+        mt.mask_losses(mt.MaskPass(torch.zeros(1), base, base, None), "gt")
+
+
+def test_the_path_trains_on_the_hard_target_and_refuses_an_unknown_one(recorded):
+    model, traces, _ = recorded
+    copy, _ = _toy()
+    copy.load_state_dict(model.state_dict())
+    hist = mt.train_mask_path_on_traces(
+        copy, traces, ages=(1,), steps=30, batch_size=4, lr=3e-3, log_every=15, target="hard"
+    )
+    assert hist[-1]["mask"] < hist[0]["mask"]
+    with pytest.raises(ConfigError, match="mask target must be one of"):
+        mt.train_mask_path_on_traces(copy, traces, steps=1, target="gt")
+
+
+def test_the_recipe_refuses_an_unknown_mask_target_before_recording(tmp_path):
+    from vosframe.builder import build_model
+    from vosframe.core.checkpoint import save_checkpoint
+    from vosframe.registry import MODELS
+    from vosframe.training.gate.recipe import train_from_config
+
+    MODELS.register_module(module=ToyOnline, force=True)
+    try:
+        config = tmp_path / "toy_mask.py"
+        config.write_text(
+            "model = dict(type='ToyOnline', plugins=[dict(type='ReuseGate', preset='paper', "
+            "variant='reuse_mask', width=16, mask_width=4)])\n"
+            f"load_from_vosframe = {str(tmp_path / 'base.pt')!r}\n"
+            f"gate_traces = dict(data={str(toy_davis(tmp_path / 'davis'))!r}, mask_target='gt')\n"
+        )
+        torch.manual_seed(0)
+        save_checkpoint(build_model(str(config)), tmp_path / "base.pt")
+        with pytest.raises(ConfigError, match="mask_target must be one of.*Fix"):
+            train_from_config(config, tmp_path / "work")
+        assert not (tmp_path / "work").exists()
+    finally:
+        MODELS.unregister("ToyOnline")

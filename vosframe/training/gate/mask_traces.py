@@ -23,9 +23,14 @@ model frozen, so ``tau = 1`` stays bit-identical to it:
 at ``t`` (the path is to give what the full path would give; the gate judges how far that
 is from the ground truth):
 
-* ``mask`` = ``BCE(logits, M_t)`` less the entropy of ``M_t`` (0 when the path gives the
-  base's output): the base model's output mask is a soft target, so the translator learns
-  the base's boundaries, not the ground truth's, which the base does not reach either.
+* ``mask`` with ``target="soft"`` (default) = ``BCE(logits, M_t)`` less the entropy of
+  ``M_t`` (0 when the path gives the base's output): the base model's output mask is a soft
+  target, so the translator learns the base's boundaries, not the ground truth's, which the
+  base does not reach either. With ``target="hard"`` the target is the base's *thresholded*
+  mask ``[M_t > 0.5]`` (what the session outputs) and the loss ``BCE + (1 - soft IoU)``:
+  a soft target asks for soft logits wherever the base is unsure, and thresholding those
+  flips pixels, so the soft loss can fall while the output mask gets worse; the IoU term
+  weighs a small object as much as a large one.
 * ``delta`` = ``MSE(Delta_t, S_t - S_{t-n})``: the paper's ``L_Delta`` with the base's own
   score, for models whose previous point is a score (FRTM). It keeps ``Delta_t`` a change
   of the score rather than a free code, as the paper defines it. It is 0 without a recorded
@@ -46,6 +51,7 @@ import attrs
 import torch
 import torch.nn.functional as F
 
+from vosframe.core.errors import ConfigError
 from vosframe.core.state import Features
 from vosframe.plugins.reuse_gate import ReuseGate
 from vosframe.plugins.reuse_gate.networks import probs_to_logits
@@ -157,11 +163,28 @@ def mask_pass(
     return MaskPass(delta, logits, base, change)
 
 
-def mask_losses(p: MaskPass) -> dict[str, torch.Tensor]:
-    """The two losses of a pass (see the module notes), unweighted."""
-    soft = torch.sigmoid(p.base_logits)
-    entropy = F.binary_cross_entropy_with_logits(p.base_logits, soft)  # 0 at the optimum
-    mask = F.binary_cross_entropy_with_logits(p.logits, soft) - entropy
+MASK_TARGETS = ("soft", "hard")
+"""The targets of the ``mask`` loss (see the module notes)."""
+
+
+def mask_losses(p: MaskPass, target: str = "soft") -> dict[str, torch.Tensor]:
+    """The two losses of a pass (see the module notes), unweighted.
+
+    Raises:
+        ConfigError: ``target`` is not one of :data:`MASK_TARGETS`.
+    """
+    if target not in MASK_TARGETS:
+        raise ConfigError(f"mask target must be one of {MASK_TARGETS}, got {target!r}")
+    if target == "hard":
+        hard = (p.base_logits > 0).float()
+        prob = torch.sigmoid(p.logits)
+        inter = (prob * hard).sum()
+        iou = (inter + 1.0) / (prob.sum() + hard.sum() - inter + 1.0)
+        mask = F.binary_cross_entropy_with_logits(p.logits, hard) + 1.0 - iou
+    else:
+        soft = torch.sigmoid(p.base_logits)
+        entropy = F.binary_cross_entropy_with_logits(p.base_logits, soft)  # 0 at the optimum
+        mask = F.binary_cross_entropy_with_logits(p.logits, soft) - entropy
     delta = torch.zeros(())
     if p.score_change is not None:
         delta = F.mse_loss(p.delta.float(), p.score_change.expand_as(p.delta))
@@ -179,6 +202,7 @@ def train_mask_path_on_traces(
     seed: int = 0,
     mask_weight: float = 1.0,
     delta_weight: float = 1.0,
+    target: str = "soft",
     log: Callable[[int, dict[str, float]], None] | None = None,
     log_every: int = 100,
 ) -> list[dict[str, float]]:
@@ -196,6 +220,8 @@ def train_mask_path_on_traces(
         seed: Seed of the sampling and of torch.
         mask_weight: Weight of the mask loss.
         delta_weight: Weight of ``L_Delta``.
+        target: ``"soft"`` (the base's output mask) or ``"hard"`` (its thresholded mask),
+            the target of the mask loss (see the module notes).
         log: Called as ``log(step, means)`` every ``log_every`` steps.
         log_every: Logging period.
 
@@ -203,16 +229,19 @@ def train_mask_path_on_traces(
         Per logging period, the mean ``loss`` (weighted sum) and each unweighted loss.
 
     Raises:
-        ConfigError: The model's gate is not a ``reuse_mask`` ReuseGate.
+        ConfigError: The model's gate is not a ``reuse_mask`` ReuseGate, or ``target`` is
+            not one of :data:`MASK_TARGETS`.
         DataError: The traces hold no sample.
     """
     gate = mask_gate(model)
+    if target not in MASK_TARGETS:
+        raise ConfigError(f"mask target must be one of {MASK_TARGETS}, got {target!r}")
     return fit_path(
         gate,
         traces,
         ages,
         (gate.template, gate.matching, gate.delta, gate.mask_translator),
-        lambda sample, d: mask_losses(mask_pass(gate, traces, sample, d)),
+        lambda sample, d: mask_losses(mask_pass(gate, traces, sample, d), target),
         {"mask": mask_weight, "delta": delta_weight},
         steps=steps,
         batch_size=batch_size,
@@ -308,6 +337,7 @@ def mask_path_report(
 
 __all__ = [
     "DEFAULT_AGES",
+    "MASK_TARGETS",
     "MaskPass",
     "mask_gate",
     "mask_losses",

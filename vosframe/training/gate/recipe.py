@@ -28,6 +28,7 @@ from vosframe.plugins.reuse_gate import ReuseGate
 
 from .calibration import gate_calibration, simulate_gate
 from .mask_traces import (
+    MASK_TARGETS,
     mask_gate,
     mask_path_report,
     record_mask_traces,
@@ -75,7 +76,8 @@ def train_from_config(
     ``feature_weight``, ``mask_weight``, ``delta_weight`` (its alternative path,
     :func:`~vosframe.training.gate.reuse_traces.train_reuse_on_traces`) and ``ages``
     (default 1..3) besides; a ``reuse_mask`` gate reads ``mask_steps``,
-    ``mask_batch_size``, ``mask_lr``, ``mask_weight``, ``delta_weight`` and ``ages``
+    ``mask_batch_size``, ``mask_lr``, ``mask_weight``, ``delta_weight``, ``mask_target``
+    (``"soft"`` or ``"hard"``) and ``ages``
     (:func:`~vosframe.training.gate.mask_traces.train_mask_path_on_traces`). Writes
     ``gate.pt`` (the gate's own weights file with the fingerprint of the base weights it
     was trained on,
@@ -97,8 +99,9 @@ def train_from_config(
     model), and the default work dir gets a ``_fold<K>`` suffix.
 
     Raises:
-        ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``, or its
-            gate's variant is not one of those three.
+        ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``, its
+            gate's variant is not one of those three, or a ``reuse_mask`` gate's
+            ``mask_target`` is unknown (before any trace is recorded).
         InputError: Unknown fold, or the data folder lacks some of the fold table's videos.
     """
     torch.set_flush_denormal(True)
@@ -127,6 +130,11 @@ def train_from_config(
     if variant not in TRACE_VARIANTS:
         variant = "copy"  # copy_gate names the variants this recipe trains
     gate = {"reuse": reuse_gate, "reuse_mask": mask_gate}.get(variant, copy_gate)(model)
+    if variant == "reuse_mask" and spec.get("mask_target", "soft") not in MASK_TARGETS:
+        raise ConfigError(
+            f"gate_traces.mask_target must be one of {MASK_TARGETS}, got "
+            f"{spec['mask_target']!r}. Fix: e.g. --cfg-options gate_traces.mask_target=hard"
+        )
     stem = Path(str(config)).stem + ("" if fold is None else f"_fold{fold}")
     out = Path(work_dir or cfg.get("work_dir") or Path("work_dirs") / stem)
     out.mkdir(parents=True, exist_ok=True)
@@ -253,6 +261,7 @@ def _train_mask(
         seed=seed,
         mask_weight=float(spec.get("mask_weight", 1.0)),
         delta_weight=float(spec.get("delta_weight", 1.0)),
+        target=str(spec.get("mask_target", "soft")),
         log=_path_log(log),
     )
     history = train_mask_gate(model, train, ages=ages, **_gate_step(spec, log))
