@@ -15,6 +15,7 @@ from toys import ToyOnline
 from vosframe.app.selection import (
     Variant,
     format_selection,
+    merge_selections,
     parse_variant,
     run_folds,
     variant_grid,
@@ -361,3 +362,68 @@ def test_a_gate_policy_setting_is_a_per_session_variant(data, ckpts):
             run_folds(load, data, folds=[0], table=TABLE, variants=[parse_variant(bad)])
     with pytest.raises(InputError, match="no path-deciding plugin"):
         run_folds(_loader(), data, table=TABLE, variants=[parse_variant("path_policy.tau2=1")])
+
+
+def _roundtrip(report: dict) -> dict:
+    return json.loads(json.dumps(report))  # as read back from selection.json
+
+
+def test_merged_folds_equal_one_run_of_both(data, ckpts, tmp_path, capsys):
+    """Folds run apart (e.g. one per process) and merged give the figures of one run of
+    both folds: means, spreads, paired deltas, reuse and per-video numbers."""
+    variants = [Variant(), parse_variant("max_internal_size=16")]
+    kw = dict(checkpoints=[str(ckpts / "s0_fold{fold}.pt")], table=TABLE, short_side=None)
+    both = run_folds(_loader(), data, variants=variants, **kw)
+    parts = [
+        _roundtrip(run_folds(_loader(), data, folds=[k], variants=variants, **kw)) for k in (0, 1)
+    ]
+    merged = merge_selections(parts)
+    assert merged["folds"] == [0, 1] and len(merged["runs"]) == 4
+    for got, want in zip(merged["variants"], both["variants"]):
+        for key in ("J&F", "J", "F", "spread_folds", "delta", "delta_spread_folds", "videos"):
+            assert got[key] == pytest.approx(want[key]), key
+        assert got["folds"] == pytest.approx(want["folds"]) and got["frames"] == want["frames"]
+    assert merged["variants"][1]["delta"] != 0.0  # the pairing is exercised
+    # more variants of the same folds later: the first variant stays the reference
+    extra = _roundtrip(
+        run_folds(_loader(), data, variants=[parse_variant("SpatialPrior.margin=0.3")], **kw)
+    )
+    three = merge_selections([*parts, extra])
+    names = [v["variant"] for v in three["variants"]]
+    assert names == ["as configured", "max_internal_size=16", "SpatialPrior.margin=0.3"]
+    assert three["variants"][0]["delta"] == 0.0
+    # the CLI writes the merged report
+    files = []
+    for k, part in enumerate(parts):
+        files.append(tmp_path / f"p{k}.json")
+        files[-1].write_text(json.dumps(part))
+    args = ["select", "--merge", *map(str, files), "--out", str(tmp_path), "--name", "m"]
+    assert main(args) == 0, capsys.readouterr().err
+    written = json.loads((tmp_path / "m" / "selection.json").read_text())
+    assert written["variants"][0]["J&F"] == pytest.approx(both["variants"][0]["J&F"])
+
+
+def test_bad_merges_are_refused_naming_the_problem(data, ckpts, tmp_path, capsys):
+    kw = dict(checkpoints=[str(ckpts / "s0_fold{fold}.pt")], table=TABLE, short_side=None)
+    two = [Variant(), parse_variant("SpatialPrior.margin=0.1")]
+    f0 = _roundtrip(run_folds(_loader(), data, folds=[0], variants=two, **kw))
+    f1_one = _roundtrip(run_folds(_loader(), data, folds=[1], variants=two[:1], **kw))
+    other = dict(f1_one, model="another.py")
+    renamed = _roundtrip(run_folds(_loader(), data, folds=[1], variants=two, **kw))
+    renamed["variants"][1]["settings"] = {"SpatialPrior.margin": 0.9}
+    cases = [
+        ([f0], "at least two"),
+        ([f0, f0], "is in two reports"),
+        ([f0, other], "differ in model"),
+        ([f0, f1_one], "covers the \\(seed, fold\\) runs"),
+        ([f0, renamed], "has settings"),
+    ]
+    for reports, message in cases:
+        with pytest.raises(InputError, match=message):
+            merge_selections(reports)
+    (tmp_path / "bad.json").write_text("{")
+    assert main(["select", "--merge", str(tmp_path / "bad.json"), "--name", "x"]) == 1
+    assert "not a readable selection.json" in capsys.readouterr().err
+    assert main(["select", "--merge", str(tmp_path / "bad.json")]) == 1
+    assert "--merge needs --name" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -61,6 +61,7 @@ __all__ = [
     "SELECTION_PROTOCOL",
     "Variant",
     "format_selection",
+    "merge_selections",
     "parse_variant",
     "processing_short_side",
     "run_folds",
@@ -301,6 +302,17 @@ def _mean(values: Sequence[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
+def _median_ms(runs: list[dict[str, Any]]) -> float | None:
+    """Median frame time over the runs: of every frame while the runs hold their ``ms``,
+    else (runs read back from reports) the frame-weighted median of their medians."""
+    if all("ms" in r for r in runs):
+        all_ms = [m for r in runs for m in r["ms"]]
+        return statistics.median(all_ms) if all_ms else None
+    medians = [(r["ms_per_frame_median"], r["frames"]) for r in runs]
+    weighted = [m for m, n in medians if m is not None for _ in range(n)]
+    return statistics.median(weighted) if weighted else None
+
+
 def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Figures of one variant from its (seed, fold) runs."""
     by_fold: dict[int, list[dict]] = {}
@@ -315,7 +327,6 @@ def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for name, v in r["videos"].items():
             videos.setdefault(name, []).append(v["J&F"])
     frames = sum(r["frames"] for r in runs)
-    all_ms = [m for r in runs for m in r["ms"]]
     tracked = sum(r["full"] + r["alt"] for r in runs)
     statuses = sorted({r["held_out"]["status"] for r in runs})
     return {
@@ -329,7 +340,7 @@ def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "videos": {n: _mean(v) for n, v in sorted(videos.items())},
         "held_out": statuses[0] if len(statuses) == 1 else "mixed: " + ", ".join(statuses),
         "frames": frames,
-        "ms_per_frame_median": statistics.median(all_ms) if all_ms else None,
+        "ms_per_frame_median": _median_ms(runs),
         "reuse_rate": sum(r["alt"] for r in runs) / tracked if tracked else 0.0,
         "wall_s": round(sum(r["wall_s"] for r in runs), 1),
     }
@@ -510,6 +521,93 @@ def run_folds(
         "notes": notes,
         "total_s": round(total, 1),
         "load_average": _load(),
+        "variants": summary,
+        "runs": runs,
+    }
+
+
+MERGE_KEYS: tuple[str, ...] = ("model", "data", "fold_table", "short_side", "precision")
+"""Report settings that must agree for :func:`merge_selections`."""
+
+
+def merge_selections(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One report from several runs of :func:`run_folds` on the same model and data (e.g.
+    one fold per process, or more variants later), aggregated as if run at once.
+
+    The variants are the first report's, then any new ones in order; the first variant
+    stays the one the deltas are paired against. A merged variant's ms/frame is the
+    frame-weighted median of its runs' medians (reports keep no per-frame times).
+
+    Raises:
+        InputError: Fewer than two reports; reports of other models, data, fold tables,
+            sizes or precisions; a (variant, seed, fold) run in two reports; one variant
+            name with two settings; or variants that do not cover the same (seed, fold)
+            runs (nothing is written then).
+    """
+    if len(reports) < 2:
+        raise InputError(f"merging needs at least two selection reports, got {len(reports)}")
+    first = reports[0]
+    for key in MERGE_KEYS:
+        values = [r.get(key) for r in reports]
+        if any(v != values[0] for v in values):
+            raise InputError(
+                f"the reports differ in {key} ({values}): only runs of one model on one "
+                "data set, fold table, size and precision can be merged. Fix: merge those "
+                "that agree."
+            )
+    runs: list[dict[str, Any]] = []
+    settings: dict[str, Any] = {}
+    seen: set[tuple] = set()
+    for report in reports:
+        for v in report["variants"]:
+            if settings.setdefault(v["variant"], v["settings"]) != v["settings"]:
+                raise InputError(
+                    f"variant {v['variant']!r} has settings {settings[v['variant']]} in one "
+                    f"report and {v['settings']} in another. Fix: rename one of them."
+                )
+        for r in report["runs"]:
+            key = (r["variant"], r["seed"], r["fold"])
+            if key in seen:
+                raise InputError(
+                    f"variant {key[0]!r}, seed {key[1]}, fold {key[2]} is in two reports. "
+                    "Fix: merge reports of distinct runs (drop the repeated variant from one)."
+                )
+            seen.add(key)
+            runs.append(dict(r))
+    names = list(settings)
+    cover = {n: sorted({(s, k) for v, s, k in seen if v == n}) for n in names}
+    for name in names[1:]:
+        if cover[name] != cover[names[0]]:
+            raise InputError(
+                f"variant {name!r} covers the (seed, fold) runs {cover[name]}, "
+                f"{names[0]!r} covers {cover[names[0]]}: the merged figures would average "
+                "different folds. Fix: run the missing ones first."
+            )
+    summary = [
+        {"variant": n, "settings": settings[n]} | _aggregate([r for r in runs if r["variant"] == n])
+        for n in names
+    ]
+    _paired_deltas(summary, runs)
+    folds = sorted({k for _, _, k in seen})
+    select = {str(k): v for r in reports for k, v in r["select_videos"].items()}
+    return {
+        "vosframe": __version__,
+        "torch": torch.__version__,
+        "threads": threads[0]
+        if len(threads := sorted({r["threads"] for r in reports})) == 1
+        else threads,
+        **{key: first.get(key) for key in MERGE_KEYS},
+        "folds": folds,
+        "select_videos": {str(k): select[str(k)] for k in folds},
+        "checkpoints": first["checkpoints"],
+        "protocol": SELECTION_PROTOCOL,
+        "notes": list(dict.fromkeys(n for r in reports for n in r["notes"])),
+        "total_s": round(sum(r["total_s"] for r in reports), 1),
+        "load_average": [r.get("load_average") for r in reports],
+        "merged_from": [
+            {"checkpoints": r["checkpoints"], "folds": r["folds"], "total_s": r["total_s"]}
+            for r in reports
+        ],
         "variants": summary,
         "runs": runs,
     }

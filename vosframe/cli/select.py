@@ -30,6 +30,7 @@ examples:
   vosframe select --model frtm --folds 0 --seen-in-training --threads 1
   vosframe select --model g-frtm --grid tau=1,0.7,0.5 --grid SpatialPrior.margin=0.3,0.5
   vosframe select --model g-frtm --grid tau=0.9,0.7 --grid path_policy.drift_budget=1,2,4
+  vosframe select --merge A/selection.json B/selection.json --name x_folds  # e.g. a fold each
 """
 
 
@@ -59,6 +60,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="shipped model name (see `vosframe models`)")
     src.add_argument("--config", help="model config file")
+    src.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="SELECTION_JSON",
+        help="merge earlier runs' selection.json files (e.g. one fold per process) into one "
+        "report under --name, aggregated as if run at once; runs nothing",
+    )
     p.add_argument(
         "--checkpoint",
         action="append",
@@ -128,6 +136,32 @@ def _grid(items: list[str]) -> dict[str, list]:
     return grid
 
 
+def _merge(args: argparse.Namespace) -> int:
+    """``--merge``: read the reports, merge, write under ``--out/--name`` and print."""
+    import json
+
+    from vosframe.app.selection import format_selection, merge_selections, write_selection
+
+    if not args.name:
+        raise InputError("--merge needs --name (the merged results folder under --out)")
+    reports = []
+    for path in args.merge:
+        try:
+            reports.append(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as err:
+            raise InputError(
+                f"--merge {path}: not a readable selection.json ({err}). Fix: give the "
+                "selection.json files that `vosframe select` wrote."
+            ) from None
+        if not isinstance(reports[-1], dict) or "runs" not in reports[-1]:
+            raise InputError(f"--merge {path}: not a selection report (no 'runs')")
+    report = merge_selections(reports)
+    outputs = write_selection(report, Path(args.out) / args.name, overwrite=args.overwrite)
+    print(format_selection(report))
+    print(f"wrote {outputs['json']} and {outputs['markdown']}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the folds, write the results and print the summary."""
     from vosframe.app.selection import (
@@ -140,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
     from vosframe.app.zoo import card, load_model, weights_path
     from vosframe.threads import resolve_threads
 
+    if args.merge:
+        return _merge(args)
     if args.variant and args.grid:
         raise InputError("give --variant or --grid, not both")
     variants = [parse_variant(v) for v in args.variant] or variant_grid(_grid(args.grid)) or None
