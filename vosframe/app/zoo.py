@@ -69,23 +69,22 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             jf=76.0,
             fps=6.5,
             results="gfrtm_noupdate_davis16val (tau 1)",
-            heldout_jf=72.2,
-            heldout="folds 0-2, five runs of seed 0: frtm_update_fold0_heldout, "
+            heldout_jf=71.9,
+            heldout="folds 0-2, seven runs of seed 0: frtm_update_fold0_heldout, "
             "frtm_update_fold1_heldout, frtm_noupdate_folds01_heldout, "
-            "frtm_noupdate_fold2_heldout",
+            "frtm_noupdate_fold2_heldout, gfrtm_budget_folds012_heldout (tau 1)",
         ),
         "g-frtm": ModelCard(
             "frtm/gfrtm_effnetlite0_davis16.py",
             "frtm_effnetlite0_davis16.pt",
             "FRTM + reuse gate (G-FRTM), EfficientNet-Lite0",
-            tau=0.9,
-            jf=75.8,
-            fps=7.6,
-            results="gfrtm_noupdate_davis16val (tau 0.9)",
+            tau=0.7,
+            jf=74.9,
+            fps=9.0,
+            results="gfrtm_tau07_budget1_davis16val (tau 0.7)",
             plugin_weights="gfrtm_gate_effnetlite0_davis16.pt",
-            heldout_jf=71.8,
-            heldout="folds 0-2, seed 0: gfrtm_noupdate_folds01_heldout, "
-            "gfrtm_noupdate_fold2_heldout",
+            heldout_jf=69.3,
+            heldout="folds 0-2, seed 0, tau 0.7 and drift budget 1: gfrtm_budget_folds012_heldout",
         ),
         "ttvos": ModelCard(
             "ttvos/ttvos_effnetlite0_davis16.py",

@@ -9,9 +9,11 @@
 # change of the pixels around its boundary beyond its shift; a pre-gate copies from the
 # pixel cues alone before the backbone runs; an object is recomputed after 3 copies in a
 # row, and sooner when its computed masks drift fast (drift_budget). How each setting was
-# chosen, and which choice still has to be re-made on the held-out folds: docs/reuse_gate.md.
-# The cascade (G-FRTM); a session's default tau chosen on FRTM's held-out traces.
-copy_gate = dict(type="ReuseGate", tau=0.9)
+# chosen: docs/reuse_gate.md.
+# The cascade (G-FRTM). A session's default tau and the drift budget: the pair that reuses
+# the most on the held-out folds while losing at most 0.5 J&F against FRTM there
+# (vosframe select over a tau x drift_budget grid; docs/reuse_gate.md).
+copy_gate = dict(type="ReuseGate", tau=0.7, drift_budget=1.0)
 # Without the pre-gate, with the drift budget chosen on TTVOS's held-out traces.
 copy_gate_ttvos = dict(type="ReuseGate", pre_gate=False, drift_budget=0.75)
 # Without the pre-gate; a session's default tau chosen on the memory model's held-out traces.
