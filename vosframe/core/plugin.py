@@ -158,8 +158,8 @@ class ModelPlugin(nn.Module):
     def check_options(self, options: DecisionOptions) -> None:
         """Refuse session options this decider cannot apply (before any frame runs).
 
-        Called for every new session's options and every
-        :meth:`~vosframe.core.session.Session.update_config`. The default takes no
+        Called when a session is given ``path_policy`` (at creation or in
+        :meth:`~vosframe.core.session.Session.update_config`). The default takes no
         ``policy`` settings; a decider with per-session policy settings overrides it.
 
         Raises:
