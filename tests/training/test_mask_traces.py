@@ -272,7 +272,8 @@ def test_the_recipe_refuses_an_unknown_mask_target_before_recording(tmp_path):
         )
         torch.manual_seed(0)
         save_checkpoint(build_model(str(config)), tmp_path / "base.pt")
-        with pytest.raises(ConfigError, match="mask_target must be one of.*Fix"):
+        words = "mask target must be one of.*Fix: set gate_traces.mask_target"
+        with pytest.raises(ConfigError, match=words):
             train_from_config(config, tmp_path / "work")
         assert not (tmp_path / "work").exists()
     finally:

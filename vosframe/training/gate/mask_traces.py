@@ -167,15 +167,28 @@ MASK_TARGETS = ("soft", "hard")
 """The targets of the ``mask`` loss (see the module notes)."""
 
 
+def check_mask_target(target: str) -> str:
+    """``target`` if it is one of :data:`MASK_TARGETS`.
+
+    Raises:
+        ConfigError: It is not (the message names the config key and the choices).
+    """
+    if target not in MASK_TARGETS:
+        raise ConfigError(
+            f"mask target must be one of {MASK_TARGETS}, got {target!r}. Fix: set "
+            "gate_traces.mask_target to one of them, e.g. --cfg-options "
+            "gate_traces.mask_target=hard"
+        )
+    return target
+
+
 def mask_losses(p: MaskPass, target: str = "soft") -> dict[str, torch.Tensor]:
     """The two losses of a pass (see the module notes), unweighted.
 
     Raises:
         ConfigError: ``target`` is not one of :data:`MASK_TARGETS`.
     """
-    if target not in MASK_TARGETS:
-        raise ConfigError(f"mask target must be one of {MASK_TARGETS}, got {target!r}")
-    if target == "hard":
+    if check_mask_target(target) == "hard":
         hard = (p.base_logits > 0).float()
         prob = torch.sigmoid(p.logits)
         inter = (prob * hard).sum()
@@ -234,8 +247,7 @@ def train_mask_path_on_traces(
         DataError: The traces hold no sample.
     """
     gate = mask_gate(model)
-    if target not in MASK_TARGETS:
-        raise ConfigError(f"mask target must be one of {MASK_TARGETS}, got {target!r}")
+    check_mask_target(target)  # before any sample runs
     return fit_path(
         gate,
         traces,
@@ -338,6 +350,7 @@ def mask_path_report(
 __all__ = [
     "DEFAULT_AGES",
     "MASK_TARGETS",
+    "check_mask_target",
     "MaskPass",
     "mask_gate",
     "mask_losses",

@@ -28,7 +28,7 @@ from vosframe.plugins.reuse_gate import ReuseGate
 
 from .calibration import gate_calibration, simulate_gate
 from .mask_traces import (
-    MASK_TARGETS,
+    check_mask_target,
     mask_gate,
     mask_path_report,
     record_mask_traces,
@@ -130,11 +130,8 @@ def train_from_config(
     if variant not in TRACE_VARIANTS:
         variant = "copy"  # copy_gate names the variants this recipe trains
     gate = {"reuse": reuse_gate, "reuse_mask": mask_gate}.get(variant, copy_gate)(model)
-    if variant == "reuse_mask" and spec.get("mask_target", "soft") not in MASK_TARGETS:
-        raise ConfigError(
-            f"gate_traces.mask_target must be one of {MASK_TARGETS}, got "
-            f"{spec['mask_target']!r}. Fix: e.g. --cfg-options gate_traces.mask_target=hard"
-        )
+    if variant == "reuse_mask":
+        check_mask_target(spec.get("mask_target", "soft"))  # before any trace is recorded
     stem = Path(str(config)).stem + ("" if fold is None else f"_fold{fold}")
     out = Path(work_dir or cfg.get("work_dir") or Path("work_dirs") / stem)
     out.mkdir(parents=True, exist_ok=True)
