@@ -259,16 +259,15 @@ class ReuseGate(ModelPlugin):
         ``options.policy`` settings over it."""
         return attrs.evolve(self.policy, **options.policy) if options.policy else self.policy
 
-    def _capped(self, st: GateObjectState, options: DecisionOptions) -> bool:
-        p = self.policy_for(options)
-        return copy_capped(st.run, st.mask_rate, options.tau, p.max_reuse_run, p.drift_budget)
-
     def _open(self, objects: Sequence[ObjectState], options: DecisionOptions) -> list[int]:
         """Objects the gate may send to the alternative path: ready, not capped."""
-        out = []
+        p, out = self.policy_for(options), []
         for i, o in enumerate(objects):
             st = self.cues.state(o)
-            if st is None or (options.force is None and self._capped(st, options)):
+            if st is None or (
+                options.force is None
+                and copy_capped(st.run, st.mask_rate, options.tau, p.max_reuse_run, p.drift_budget)
+            ):
                 continue
             if self.cues.ready(o):
                 out.append(i)
