@@ -1,4 +1,5 @@
-"""Spec unit tests of the per-frame measures and statistics (davis_metrics.md sections 1-3)."""
+"""Spec unit tests of the per-frame measures and statistics (as the official
+davis2017-evaluation code)."""
 
 from __future__ import annotations
 

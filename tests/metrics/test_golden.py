@@ -1,4 +1,4 @@
-"""Golden test: recompute ``official_davis_jf.json`` from the PNGs (davis_metrics.md 9.1, 10.2).
+"""Golden test: recompute ``official_davis_jf.json`` from the PNGs.
 
 Both settings are recomputed through the file-based evaluation (``evaluate_folders``), so
 PNG reading, the DAVIS-2016 binarisation, frame selection, object counting, J, F, the

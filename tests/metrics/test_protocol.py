@@ -1,4 +1,5 @@
-"""Protocol tests of the DAVIS evaluation (davis_metrics.md section 10.4), on synthetic data."""
+"""Protocol tests of the DAVIS evaluation (as the official davis2017-evaluation code), on
+synthetic data."""
 
 from __future__ import annotations
 

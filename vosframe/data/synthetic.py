@@ -1,12 +1,12 @@
 """Deterministic synthetic clips: textured objects moved over real photos, exact masks.
 
-Recipe (see ``davis_metrics.md`` section 13): 1-3 objects (procedural shapes or real
-cut-outs, textured with scikit-image photo crops) are moved over a photo background with an
-accumulated per-frame affine (translation towards way-points, rotation, scale, shear) and a
-slowly varying elastic deformation; they are composited back to front, so they occlude each
-other; the background has its own slow affine (camera motion). Each object pixel is drawn
-with its warped mask as a hard alpha, so ``masks[t] == k`` exactly where object ``k``'s
-texture is visible.
+Recipe (after STM's pre-training on deformed still images, Oh et al., ICCV 2019): 1-3
+objects (procedural shapes or real cut-outs, textured with scikit-image photo crops) are
+moved over a photo background with an accumulated per-frame affine (translation towards
+way-points, rotation, scale, shear) and a slowly varying elastic deformation; they are
+composited back to front, so they occlude each other; the background has its own slow affine
+(camera motion). Each object pixel is drawn with its warped mask as a hard alpha, so
+``masks[t] == k`` exactly where object ``k``'s texture is visible.
 
 Motion modes per frame (``SyntheticClip.motion``):
 
