@@ -13,6 +13,12 @@ hidden on a run of frames in one of three ways (:data:`STRESS_KINDS`):
 
 The ground truth labels the object only where it is visible, so its mask is empty on the
 hidden frames.
+
+:func:`hard_clip` makes training clips of the cases the shipped models failed on videos
+they were not tuned on (:data:`HARD_KINDS`): the two ways of hiding an object that come
+back (``occlusion``, ``exit``), ``small`` objects, fast non-rigid deformation (``deform``) and a
+look-alike ``distractor``. Its clip parameters are drawn from the seed, so a seed gives
+one clip; its default size is the training banks' 240x427, unlike the test suites' clips.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from vosframe.data.textures import random_texture
 
 STRESS_KINDS: tuple[str, ...] = ("occlusion", "exit", "leave")
 """Ways a stress clip hides its object (see the module notes)."""
+
+HARD_KINDS: tuple[str, ...] = ("occlusion", "exit", "small", "deform", "distractor")
+"""Kinds of :func:`hard_clip` training clips."""
 
 
 @attrs.frozen(eq=False)
@@ -126,11 +135,109 @@ def stress_clip(
     return StressClip(frames, masks, kind, (hide_at, stop), int(seed))
 
 
-def _composite(clip: SyntheticClip, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """Frames and labels with object 1 left out on frames ``start .. stop - 1``."""
+def hard_clip(
+    kind: str, seed: int, *, height: int = 240, width: int = 427, num_frames: int = 24
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make a training clip of one of the hard cases (module notes).
+
+    * ``occlusion`` / ``exit``: :func:`stress_clip` with the hidden run drawn from the seed
+      (starting on frame 2 to ``num_frames // 2``, 3 to 8 frames long) and 1-2 objects;
+    * ``small``: 1-2 objects of about 0.3-2% of the frame (sides 12-28% of the shorter side);
+    * ``deform``: 1-2 objects with three times the generator's elastic deformation and
+      rotation and twice its scale change and speed;
+    * ``distractor``: 1-2 objects and an unlabelled copy of object 1 (its texture and shape
+      on every frame, moved by its own offset), behind every object.
+
+    Args:
+        kind: One of :data:`HARD_KINDS`.
+        seed: Seed (the same seed and arguments give the same clip).
+        height, width: Frame size.
+        num_frames: Clip length (at least 12, so that a hidden run fits).
+
+    Returns:
+        ``(frames, masks)``: RGB ``uint8`` ``T x H x W x 3`` and ``uint8`` label maps
+        ``T x H x W`` (objects ``1..K``, 0 elsewhere, the distractor included).
+
+    Raises:
+        InputError: An unknown kind or too short a clip.
+    """
+    if kind not in HARD_KINDS:
+        raise InputError(f"unknown hard-clip kind {kind!r}. Fix: choose from {HARD_KINDS}.")
+    if num_frames < 12:
+        raise InputError(f"hard clips need num_frames >= 12, got {num_frames}")
+    rng = np.random.default_rng(seed)
+    objects = int(rng.integers(1, 3))
+    if kind in ("occlusion", "exit"):
+        hide_at = int(rng.integers(2, num_frames // 2 + 1))
+        hide_for = int(rng.integers(3, min(8, num_frames - hide_at - 2) + 1))
+        clip = stress_clip(
+            kind,
+            seed,
+            height=height,
+            width=width,
+            num_frames=num_frames,
+            hide_at=hide_at,
+            hide_for=hide_for,
+            num_objects=objects,
+        )
+        return clip.frames, clip.masks
+    base = SyntheticClipGenerator(
+        height=height,
+        width=width,
+        num_frames=num_frames,
+        min_objects=objects,
+        max_objects=objects,
+        motion="normal",
+    )
+    if kind == "small":
+        gen = attrs.evolve(base, object_size=(0.12, 0.28))
+    elif kind == "deform":
+        gen = attrs.evolve(
+            base,
+            elastic=3 * base.elastic,
+            rotation=3 * base.rotation,
+            scale_step=2 * base.scale_step,
+            speed=2 * base.speed,
+        )
+    else:
+        layered = base.generate(seed, with_layers=True)
+        frames, _ = _composite(layered, 0, 0, _lookalike(layered, rng))
+        return frames, layered.masks
+    clip = gen.generate(seed)
+    return clip.frames, clip.masks
+
+
+def _lookalike(clip: SyntheticClip, rng: np.random.Generator) -> np.ndarray:
+    """The clip's backgrounds with object 1's unoccluded layer drawn again at an offset of
+    1.2-2 times its extent in a random direction, drifting slowly."""
     assert clip.backgrounds is not None and clip.layers is not None
     assert clip.full_masks is not None
     frames = clip.backgrounds.copy()
+    _, h, w = clip.masks.shape
+    ys, xs = np.nonzero(clip.full_masks[0, 0])
+    extent = max(np.ptp(ys), np.ptp(xs)) + 1 if len(ys) else min(h, w) // 4
+    angle = rng.uniform(0, 2 * np.pi)
+    offset = rng.uniform(1.2, 2.0) * extent * np.array([np.cos(angle), np.sin(angle)])
+    drift = rng.normal(0.0, 0.01 * min(h, w), size=2)
+    for t in range(len(frames)):
+        dx, dy = offset + t * drift
+        shift = np.float32([[1, 0, dx], [0, 1, dy]])
+        m = cv2.warpAffine(
+            clip.full_masks[t, 0].astype(np.uint8), shift, (w, h), flags=cv2.INTER_NEAREST
+        ).astype(bool)
+        layer = cv2.warpAffine(clip.layers[t, 0], shift, (w, h), flags=cv2.INTER_NEAREST)
+        frames[t][m] = layer[m]
+    return frames
+
+
+def _composite(
+    clip: SyntheticClip, start: int, stop: int, backgrounds: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frames and labels with object 1 left out on frames ``start .. stop - 1``, drawn over
+    ``backgrounds`` (default: the clip's own)."""
+    assert clip.backgrounds is not None and clip.layers is not None
+    assert clip.full_masks is not None
+    frames = (clip.backgrounds if backgrounds is None else backgrounds).copy()
     masks = np.zeros(clip.masks.shape, np.uint8)
     for t in range(len(clip)):
         for k in range(clip.num_objects):  # back to front, as the generator composites

@@ -9,7 +9,9 @@ sampled from memory (:class:`BankClipDataset`) without running the backbone.
 
 Sources: DAVIS-layout datasets (every annotated frame, resized to the bank size) and
 seeded synthetic sequences (:mod:`vosframe.data.synthetic`, including near-static and
-jump motion, which the reuse gate needs).
+jump motion, which the reuse gate needs) and seeded hard clips
+(:func:`vosframe.data.stress.hard_clip`: hidden and returning, small, fast-deforming
+objects, look-alikes).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import torch
 from tqdm import tqdm
 
 from vosframe.core.checkpoint import atomic_save
-from vosframe.core.errors import DataError
+from vosframe.core.errors import ConfigError, DataError
 from vosframe.core.stages import FeatureExtractor
+from vosframe.data.stress import HARD_KINDS, hard_clip
 
 
 @attrs.define(eq=False)
@@ -35,7 +38,7 @@ class BankSequence:
     """One sequence in the bank.
 
     Attributes:
-        name: Sequence name (``davis/<seq>`` or ``synthetic/<seed>``).
+        name: Sequence name (``davis/<seq>``, ``synthetic/...`` or ``stress/...``).
         frames: ``(N, H, W, 3)`` uint8 RGB.
         masks: ``(N, H, W)`` uint8 label maps.
         features: stride -> ``(N, C, h, w)`` float16.
@@ -121,6 +124,37 @@ def synthetic_source(
             return list(clip.frames), list(clip.masks)
 
         yield f"synthetic/{mode}-{seed}-{i}", load
+
+
+def stress_source(
+    count: int,
+    size: tuple[int, int],
+    length: int = 24,
+    seed: int = 0,
+    kinds: Sequence[str] = HARD_KINDS,
+) -> Source:
+    """``count`` seeded hard clips (:func:`vosframe.data.stress.hard_clip`), the ``kinds``
+    in turn: objects hidden and back, small, fast-deforming, beside a look-alike.
+
+    Raises:
+        ConfigError: An unknown kind (before any clip is made).
+    """
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in HARD_KINDS]
+    if not kinds or unknown:
+        raise ConfigError(
+            f"stress source kinds must be a non-empty subset of {HARD_KINDS}, got {kinds}"
+        )
+    for i in range(count):
+        kind = kinds[i % len(kinds)]
+
+        def load(kind=kind, clip_seed=seed * 1_000_003 + i):
+            frames, masks = hard_clip(
+                kind, clip_seed, height=size[0], width=size[1], num_frames=length
+            )
+            return list(frames), list(masks)
+
+        yield f"stress/{kind}-{length}f-{seed}-{i}", load
 
 
 def mirrored(source: Source) -> Source:

@@ -13,7 +13,13 @@ from torch.utils.data import Dataset
 
 from vosframe.core.errors import ConfigError, DataError
 from vosframe.data.clips import sample_rng
-from vosframe.training.bank import FeatureBank, davis_source, mirrored, synthetic_source
+from vosframe.training.bank import (
+    FeatureBank,
+    davis_source,
+    mirrored,
+    stress_source,
+    synthetic_source,
+)
 
 
 def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
@@ -25,8 +31,12 @@ def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
             source = davis_source(**spec)
         elif kind == "synthetic":
             source = synthetic_source(size=size, **spec)
+        elif kind == "stress":
+            source = stress_source(size=size, **spec)
         else:
-            raise ConfigError(f"bank source type must be 'davis' or 'synthetic', got {kind!r}")
+            raise ConfigError(
+                f"bank source type must be 'davis', 'synthetic' or 'stress', got {kind!r}"
+            )
         yield from mirrored(source) if mirror else source
 
 
@@ -47,7 +57,9 @@ class BankClipDataset(Dataset):
         root: Bank folder (built on first use if missing).
         backbone: Backbone config (e.g. ``dict(type="EfficientNetLite0")``).
         sources: Bank sources: ``dict(type="davis", root=..., split="train")`` and
-            ``dict(type="synthetic", count=..., length=..., seed=...)``; ``fold=k`` in a
+            ``dict(type="synthetic", count=..., length=..., seed=...)`` and
+            ``dict(type="stress", count=..., length=..., seed=..., kinds=...)`` (hard clips,
+            :func:`vosframe.training.bank.stress_source`); ``fold=k`` in a
             davis source keeps only the fit videos of fold ``k`` (:mod:`vosframe.data.folds`);
             ``mirror=True`` in a source stores its sequences flipped left-right instead (as
             new sequences, features computed on the flipped frames).
