@@ -119,14 +119,8 @@ def stress_clip(
     schedule = ["start"] + ["normal"] * (num_frames - 1)
     if kind == "exit":
         schedule[stop] = "jump"
-    gen = SyntheticClipGenerator(
-        height=height,
-        width=width,
-        num_frames=num_frames,
-        min_objects=num_objects,
-        max_objects=num_objects,
-        object_size=object_size,
-        schedule=tuple(schedule),
+    gen = _generator(
+        num_objects, height, width, num_frames, object_size=object_size, schedule=schedule
     )
     clip = gen.generate(seed, with_layers=True)
     frames, masks = _composite(clip, hide_at, stop)
@@ -181,14 +175,7 @@ def hard_clip(
             num_objects=objects,
         )
         return clip.frames, clip.masks
-    base = SyntheticClipGenerator(
-        height=height,
-        width=width,
-        num_frames=num_frames,
-        min_objects=objects,
-        max_objects=objects,
-        motion="normal",
-    )
+    base = _generator(objects, height, width, num_frames, motion="normal")
     if kind == "small":
         gen = attrs.evolve(base, object_size=(0.12, 0.28))
     elif kind == "deform":
@@ -205,6 +192,20 @@ def hard_clip(
         return frames, layered.masks
     clip = gen.generate(seed)
     return clip.frames, clip.masks
+
+
+def _generator(
+    objects: int, height: int, width: int, num_frames: int, **options: object
+) -> SyntheticClipGenerator:
+    """A generator of clips with exactly ``objects`` objects."""
+    return SyntheticClipGenerator(
+        height=height,
+        width=width,
+        num_frames=num_frames,
+        min_objects=objects,
+        max_objects=objects,
+        **options,
+    )
 
 
 def _lookalike(clip: SyntheticClip, rng: np.random.Generator) -> np.ndarray:
