@@ -26,11 +26,12 @@ def test_readme_table_lists_every_shipped_model_with_the_zoo_figures():
     assert set(rows) == set(ZOO), (sorted(rows), sorted(ZOO))
     for name, cells in rows.items():
         card = ZOO[name]
-        _, held_out, val_jf, fps, tau = cells
+        _, held_out, val_jf, gap, fps, tau = cells
         if card.heldout_jf is None:
-            assert held_out.startswith("not measured"), name
+            assert held_out.startswith("not measured") and gap == "-", name
         else:
             assert float(re.match(r"[0-9.]+", held_out).group()) == card.heldout_jf, name
+            assert float(gap) == round(card.heldout_jf - card.jf, 1), name
         assert float(val_jf) == card.jf, name
         assert float(fps) == card.fps, name
         assert (tau == "-" and card.tau is None) or float(tau) == card.tau, name
