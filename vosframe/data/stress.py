@@ -158,7 +158,10 @@ def hard_clip(
     if kind not in HARD_KINDS:
         raise InputError(f"unknown hard-clip kind {kind!r}. Fix: choose from {HARD_KINDS}.")
     if num_frames < 12:
-        raise InputError(f"hard clips need num_frames >= 12, got {num_frames}")
+        raise InputError(
+            f"hard clips need num_frames >= 12 (a hidden run must fit), got {num_frames}. "
+            "Fix: length=12 or more."
+        )
     rng = np.random.default_rng(seed)
     objects = int(rng.integers(1, 3))
     if kind in ("occlusion", "exit"):

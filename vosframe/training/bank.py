@@ -143,7 +143,9 @@ def stress_source(
     unknown = [k for k in kinds if k not in HARD_KINDS]
     if not kinds or unknown:
         raise ConfigError(
-            f"stress source kinds must be a non-empty subset of {HARD_KINDS}, got {kinds}"
+            f"stress source kinds must be a non-empty subset of {HARD_KINDS}, got {kinds}. "
+            f"Fix: {f'drop {unknown}' if unknown else 'name at least one'}, or leave kinds "
+            "out for all of them."
         )
     for i in range(count):
         kind = kinds[i % len(kinds)]
