@@ -6,9 +6,11 @@ Usage::
         --name x_folds
     vosframe select --model frtm --folds 0 --seen-in-training --name frtm_folds_smoke
     vosframe select --model g-frtm --grid tau=1,0.7,0.5 --grid SpatialPrior.margin=0.3,0.5
+    vosframe select --compare BASE/selection.json CAND/selection.json --name cand_vs_base
 
-All logic lives in :func:`vosframe.app.selection.run_folds`; this module parses, prints and
-writes ``benchmarks/results/<name>/selection.{json,md}``. The protocol is
+All logic lives in :func:`vosframe.app.selection.run_folds` (and, for ``--compare``,
+:func:`vosframe.app.comparison.compare_selections`); this module parses, prints and writes
+``benchmarks/results/<name>/selection.{json,md}`` (``comparison.{json,md}``). The protocol is
 ``docs/selection_protocol.md``.
 """
 
@@ -31,6 +33,7 @@ examples:
   vosframe select --model g-frtm --grid tau=1,0.7,0.5 --grid SpatialPrior.margin=0.3,0.5
   vosframe select --model g-frtm --grid tau=0.9,0.7 --grid path_policy.drift_budget=1,2,4
   vosframe select --merge A/selection.json B/selection.json --name x_folds  # e.g. a fold each
+  vosframe select --compare BASE/selection.json CAND/selection.json --min-gain 1 --name x_vs_base
 """
 
 
@@ -66,6 +69,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="SELECTION_JSON",
         help="merge earlier runs' selection.json files (e.g. one fold per process) into one "
         "report under --name, aggregated as if run at once; runs nothing",
+    )
+    src.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("BASE_JSON", "CANDIDATE_JSON"),
+        help="pair two recipes' selection.json files video by video (each recipe's fold "
+        "models run on their own) and judge the candidate by the rule --min-gain, "
+        "--min-median-gain, --max-fold-loss, fixed before scoring; writes "
+        "comparison.{json,md} under --name; runs nothing",
     )
     p.add_argument(
         "--checkpoint",
@@ -116,6 +128,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the weights were trained on these videos (e.g. the shipped ones): label so",
     )
+    rule = p.add_argument_group("--compare's adoption rule (J&F points, candidate - base)")
+    rule.add_argument(
+        "--min-gain", type=float, default=1.0, help="least mean gain (default %(default)s)"
+    )
+    rule.add_argument(
+        "--min-median-gain",
+        type=float,
+        default=0.0,
+        help="least gain of the median video (default %(default)s)",
+    )
+    rule.add_argument(
+        "--max-fold-loss",
+        type=float,
+        default=2.0,
+        help="most any one fold may lose (default %(default)s)",
+    )
+    rule.add_argument(
+        "--compare-variants",
+        nargs=2,
+        metavar=("BASE_VARIANT", "CANDIDATE_VARIANT"),
+        help="which variant of each report to compare (default: each one's first)",
+    )
     p.add_argument("--name", help="results folder name (default: <model>_folds)")
     p.add_argument(
         "--out", default="benchmarks/results", help="parent folder (default %(default)s)"
@@ -136,26 +170,57 @@ def _grid(items: list[str]) -> dict[str, list]:
     return grid
 
 
-def _merge(args: argparse.Namespace) -> int:
-    """``--merge``: read the reports, merge, write under ``--out/--name`` and print."""
+def _read_reports(flag: str, paths: list[str]) -> list[dict]:
+    """The selection reports at ``paths``, each checked to be one."""
     import json
 
-    from vosframe.app.selection import format_selection, merge_selections, write_selection
-
-    if not args.name:
-        raise InputError("--merge needs --name (the merged results folder under --out)")
     reports = []
-    for path in args.merge:
+    for path in paths:
         try:
             reports.append(json.loads(Path(path).read_text()))
         except (OSError, ValueError) as err:
             raise InputError(
-                f"--merge {path}: not a readable selection.json ({err}). Fix: give the "
+                f"{flag} {path}: not a readable selection.json ({err}). Fix: give the "
                 "selection.json files that `vosframe select` wrote."
             ) from None
         if not isinstance(reports[-1], dict) or "runs" not in reports[-1]:
-            raise InputError(f"--merge {path}: not a selection report (no 'runs')")
-    report = merge_selections(reports)
+            raise InputError(f"{flag} {path}: not a selection report (no 'runs')")
+    return reports
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """``--compare``: pair the two reports, judge by the rule, write and print."""
+    from vosframe.app.comparison import (
+        AdoptionRule,
+        compare_selections,
+        format_comparison,
+        write_comparison,
+    )
+
+    if not args.name:
+        raise InputError("--compare needs --name (the comparison's results folder under --out)")
+    rule = AdoptionRule(args.min_gain, args.min_median_gain, args.max_fold_loss)
+    out = Path(args.out) / args.name
+    if not args.overwrite and (out / "comparison.json").exists():
+        raise InputError(f"{out} already holds a comparison. Fix: --name NEW or --overwrite")
+    base, candidate = _read_reports("--compare", args.compare)
+    variants = args.compare_variants or (None, None)
+    comparison = compare_selections(
+        base, candidate, rule=rule, base_variant=variants[0], candidate_variant=variants[1]
+    )
+    outputs = write_comparison(comparison, out, overwrite=args.overwrite)
+    print(format_comparison(comparison))
+    print(f"wrote {outputs['json']} and {outputs['markdown']}")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    """``--merge``: read the reports, merge, write under ``--out/--name`` and print."""
+    from vosframe.app.selection import format_selection, merge_selections, write_selection
+
+    if not args.name:
+        raise InputError("--merge needs --name (the merged results folder under --out)")
+    report = merge_selections(_read_reports("--merge", args.merge))
     outputs = write_selection(report, Path(args.out) / args.name, overwrite=args.overwrite)
     print(format_selection(report))
     print(f"wrote {outputs['json']} and {outputs['markdown']}")
@@ -176,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.merge:
         return _merge(args)
+    if args.compare:
+        return _compare(args)
     if args.variant and args.grid:
         raise InputError("give --variant or --grid, not both")
     variants = [parse_variant(v) for v in args.variant] or variant_grid(_grid(args.grid)) or None
