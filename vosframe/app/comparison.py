@@ -238,8 +238,8 @@ def compare_selections(
     }
 
 
-def _pts(v: float) -> str:
-    text = f"{100 * v:.1f}"
+def _pts(v: float, sign: bool = False) -> str:
+    text = f"{100 * v:+.1f}" if sign else f"{100 * v:.1f}"
     return "0.0" if float(text) == 0 else text
 
 
@@ -266,13 +266,13 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
             + " |"
         )
     lines.append(
-        f"| gain | {_pts(comparison['mean_gain'])} | "
-        + " | ".join(_pts(comparison["fold_gain"][str(k)]) for k in folds)
+        f"| gain | {_pts(comparison['mean_gain'], True)} | "
+        + " | ".join(_pts(comparison["fold_gain"][str(k)], True) for k in folds)
         + " |"
     )
     lines += [
         "",
-        f"Median video's gain {_pts(comparison['median_gain'])}; {comparison['wins']} videos "
+        f"Median video's gain {_pts(comparison['median_gain'], True)}; {comparison['wins']} videos "
         f"gain, {comparison['ties']} tie (within {TIE} points), {comparison['losses']} lose.",
         "",
         "| rule (fixed before scoring) | value | passed |",
@@ -291,7 +291,7 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
     ]
     lines += [
         f"| {r['video']} | {r['fold']} | {_pts(r['base'])} | {_pts(r['candidate'])} | "
-        f"{_pts(r['gain'])} |"
+        f"{_pts(r['gain'], True)} |"
         for r in sorted(comparison["videos"], key=lambda r: (r["fold"], r["video"]))
     ]
     if comparison["unpaired_folds"]:
