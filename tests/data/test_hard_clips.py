@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from vosframe.core.errors import ConfigError, InputError
 from vosframe.data.stress import HARD_KINDS, hard_clip
@@ -121,3 +122,51 @@ def test_bank_stress_source_names_and_clips(tmp_path):
     assert ds[0]["frames"].shape == (3, 3, 96, 160)
     with pytest.raises(ConfigError, match="'stress'"):
         BankClipDataset(tmp_path / "bank", dict(type="ResNet", depth=18), [dict(type="hard")])
+
+
+def test_hard_clip_items_keep_the_first_frame_and_later_frames_in_order():
+    from vosframe.data.clips import HardClipDataset
+
+    ds = HardClipDataset(length=10, seed=3, num_frames=4, size=(96, 160), clip_length=12)
+    item = ds[2]
+    again = HardClipDataset(length=10, seed=3, num_frames=4, size=(96, 160), clip_length=12)[2]
+    assert torch.equal(item["frames"], again["frames"])
+    assert torch.equal(item["masks"], again["masks"])
+    assert item["frames"].shape == (4, 3, 96, 160) and item["masks"].shape == (4, 96, 160)
+    idx = item["frame_indices"].tolist()
+    assert idx[0] == 0 and idx == sorted(idx) and len(set(idx)) == 4 and idx[-1] < 12
+    labels = sorted(int(k) for k in item["masks"][0].unique() if k)
+    assert labels == list(range(1, item["num_objects"] + 1)) and labels
+    assert item["sequence"].startswith(f"hard-{HARD_KINDS[2]}-")
+
+
+def test_hard_clip_items_show_an_object_gone_and_back():
+    from vosframe.data.clips import HardClipDataset
+
+    ds = HardClipDataset(
+        length=40, seed=0, num_frames=3, size=(96, 160), kinds=("occlusion", "exit")
+    )
+    gone_and_back = 0
+    for i in range(len(ds)):
+        present = [(m == 1).any().item() for m in ds[i]["masks"]]
+        gone_and_back += present == [True, False, True]
+    assert gone_and_back >= 3  # the kept frames span a hidden run in some items
+
+
+def test_hard_clip_dataset_errors_and_the_memory_models_stress_source():
+    from vosframe.data.clips import HardClipDataset
+    from vosframe.models.stcn.data import MemoryClipDataset
+
+    with pytest.raises(InputError, match="drop \\['fog'\\]"):
+        HardClipDataset(kinds=("small", "fog"))
+    with pytest.raises(InputError, match="clip_length=12"):
+        HardClipDataset(clip_length=8)
+    with pytest.raises(ConfigError, match="stress source"):
+        MemoryClipDataset([dict(type="stress", kinds=())])
+    with pytest.raises(ConfigError, match="'davis', 'synthetic' or 'stress'"):
+        MemoryClipDataset([dict(type="hard")])
+    ds = MemoryClipDataset([dict(type="stress", seed=1, kinds=("small",))], size=(96, 160), seed=0)
+    item = ds[0]
+    assert item["frames"].shape == (3, 3, 96, 160)
+    area = (item["masks"][0] > 0).float().mean().item()
+    assert 0 < area < 0.03  # a small object

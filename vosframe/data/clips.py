@@ -305,3 +305,84 @@ class SyntheticClipDataset(Dataset):
         return to_item(
             frames, relabel(masks, objects), len(objects), range(len(frames)), f"synthetic-{seed}"
         )
+
+
+class HardClipDataset(Dataset):
+    """Training clips of the hard cases (:func:`vosframe.data.stress.hard_clip`) as
+    :class:`ClipDataset` items, for trainers that sample clips rather than read a bank.
+
+    Item ``i`` is a clip of kind ``kinds[i % len(kinds)]`` from seed
+    ``seed * 1_000_003 + i``, ``clip_length`` frames long, of which ``num_frames`` are kept:
+    the first (every object labelled, the reference frame) and ``num_frames - 1`` later
+    frames in order, drawn at random over the whole clip, so that a hidden run often falls
+    between two kept frames (the object gone, then back) and a small or deforming object is
+    seen far from its reference. Objects are those labelled on the first frame.
+
+    Args:
+        length: Number of items.
+        seed: Base seed (the dataset is deterministic).
+        num_frames: Frames per item.
+        size: Frame ``(H, W)``.
+        kinds: Hard-clip kinds to cycle through (a non-empty subset of
+            :data:`vosframe.data.stress.HARD_KINDS`).
+        clip_length: Frames of each generated clip (at least 12 and ``num_frames``).
+
+    Raises:
+        InputError: Unknown kinds, or a clip too short for a hidden run or for
+            ``num_frames`` (before any clip is made).
+    """
+
+    def __init__(
+        self,
+        length: int = 1000,
+        seed: int = 0,
+        num_frames: int = 3,
+        size: Sequence[int] = (240, 432),
+        kinds: Sequence[str] | None = None,
+        clip_length: int = 16,
+    ) -> None:
+        from vosframe.data.stress import HARD_KINDS
+
+        kinds = tuple(HARD_KINDS if kinds is None else kinds)
+        unknown = [k for k in kinds if k not in HARD_KINDS]
+        if not kinds or unknown:
+            raise InputError(
+                f"hard-clip kinds must be a non-empty subset of {HARD_KINDS}, got {kinds}. "
+                f"Fix: {f'drop {unknown}' if unknown else 'name at least one'}, or leave kinds "
+                "out for all of them."
+            )
+        if clip_length < max(12, num_frames):
+            raise InputError(
+                f"clip_length must be at least 12 (a hidden run must fit) and num_frames "
+                f"({num_frames}), got {clip_length}. Fix: clip_length={max(12, num_frames)}."
+            )
+        if length < 1 or num_frames < 2:
+            raise InputError(f"need length >= 1 and num_frames >= 2, got {length} and {num_frames}")
+        self.length, self.seed, self.num_frames = int(length), int(seed), int(num_frames)
+        self.size = (int(size[0]), int(size[1]))
+        self.kinds, self.clip_length = kinds, int(clip_length)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        from vosframe.data.stress import hard_clip
+
+        if not 0 <= index < self.length:
+            raise IndexError(f"clip index {index} out of range 0..{self.length - 1}")
+        seed = self.seed * 1_000_003 + index
+        kind = self.kinds[index % len(self.kinds)]
+        frames, masks = hard_clip(
+            kind, seed, height=self.size[0], width=self.size[1], num_frames=self.clip_length
+        )
+        rng = np.random.default_rng([seed, 2])
+        later = np.sort(rng.choice(np.arange(1, self.clip_length), self.num_frames - 1, False))
+        indices = [0, *later.tolist()]
+        objects = sorted(int(k) for k in np.unique(masks[0]) if k)
+        return to_item(
+            [frames[i] for i in indices],
+            relabel([masks[i] for i in indices], objects),
+            len(objects),
+            indices,
+            f"hard-{kind}-{seed}",
+        )

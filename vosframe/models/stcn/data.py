@@ -1,4 +1,4 @@
-"""Training clips for the memory model: DAVIS videos and synthetic clips, multi-object,
+"""Training clips for the memory model: DAVIS videos, synthetic and hard clips, multi-object,
 with STCN's max-skip curriculum.
 
 Items are :class:`vosframe.data.clips.ClipDataset` items (``frames`` ``(T, 3, H, W)``
@@ -14,7 +14,11 @@ proportion to their ``weight``:
   generator (:class:`~vosframe.data.clips.SyntheticClipDataset`: objects with real-photo
   textures from scikit-image's sample images on a photo background, per-frame affine and
   elastic deformation, occlusions), the still-image stage of STM/STCN (three frames of one
-  composed image under random deformations); extra keys go to the generator.
+  composed image under random deformations); extra keys go to the generator;
+* ``dict(type="stress", seed=..., kinds=..., clip_length=16)`` -- hard synthetic clips
+  (:class:`~vosframe.data.clips.HardClipDataset`: objects hidden by an occluder or gone and
+  back, small objects, fast non-rigid deformation, an unlabelled look-alike), the first
+  frame and later frames drawn over the whole clip.
 
 Max-skip curriculum (STCN): ``max_skip`` is a list of ``(progress, skip)`` pairs; the skip
 in force is that of the last pair whose progress is reached, where progress is
@@ -29,8 +33,8 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset
 
-from vosframe.core.errors import ConfigError
-from vosframe.data.clips import ClipDataset, SyntheticClipDataset, sample_rng
+from vosframe.core.errors import ConfigError, InputError
+from vosframe.data.clips import ClipDataset, HardClipDataset, SyntheticClipDataset, sample_rng
 
 
 def _davis(spec: dict[str, Any], common: dict[str, Any]) -> ClipDataset:
@@ -67,7 +71,8 @@ class MemoryClipDataset(Dataset):
     """Multi-object training clips from DAVIS and synthetic sources (see the module notes).
 
     Args:
-        sources: Source configs (``type`` ``davis`` or ``synthetic``, optional ``weight``).
+        sources: Source configs (``type`` ``davis``, ``synthetic`` or ``stress``, optional
+            ``weight``).
         num_frames: Frames per clip.
         size: Output ``(H, W)``.
         max_objects: Most objects per clip.
@@ -123,8 +128,21 @@ class MemoryClipDataset(Dataset):
                     max_objects=int(spec.pop("max_objects", max_objects)),
                     **spec,
                 )
+            elif kind == "stress":
+                try:
+                    part = HardClipDataset(
+                        length=10**9,
+                        seed=int(spec.pop("seed", 0)),
+                        num_frames=common["num_frames"],
+                        size=common["size"],
+                        **spec,
+                    )
+                except (InputError, TypeError) as err:
+                    raise ConfigError(f"stress source {spec}: {err}") from None
             else:
-                raise ConfigError(f"source type must be 'davis' or 'synthetic', got {kind!r}")
+                raise ConfigError(
+                    f"source type must be 'davis', 'synthetic' or 'stress', got {kind!r}"
+                )
             self.parts.append(part)
         w = np.asarray(weights, float)
         if (w <= 0).any():
