@@ -21,11 +21,11 @@ import json
 import os
 import statistics
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
 
+from vosframe.app.outdir import write_report_files
 from vosframe.core.errors import InputError
 
 __all__ = [
@@ -310,20 +310,13 @@ def write_comparison(
     Raises:
         InputError: ``out_dir`` already holds a comparison and ``overwrite`` is False.
     """
-    out = Path(out_dir)
-    files = {"json": out / "comparison.json", "markdown": out / "comparison.md"}
-    if not overwrite and any(p.exists() for p in files.values()):
-        raise InputError(
-            f"{out} already holds a comparison. Fix: choose another --name/--out, or pass "
-            "--overwrite to replace it."
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    texts = {
-        "json": json.dumps(comparison, indent=2) + "\n",
-        "markdown": format_comparison(comparison),
-    }
-    for key, path in files.items():
-        tmp = path.with_name(f".{path.name}.partial")
-        tmp.write_text(texts[key])
-        os.replace(tmp, path)
-    return {k: str(p) for k, p in files.items()}
+    written = write_report_files(
+        out_dir,
+        {
+            "comparison.json": json.dumps(comparison, indent=2) + "\n",
+            "comparison.md": format_comparison(comparison),
+        },
+        overwrite=overwrite,
+        what="a comparison",
+    )
+    return {"json": written["comparison.json"], "markdown": written["comparison.md"]}

@@ -5,7 +5,8 @@ that is a file, sits under a file or in a folder that cannot be written, and an 
 non-empty folder unless the caller asked to replace it. :func:`staged_output_dir` writes
 into a hidden temporary sibling and moves it into place only when the work succeeded; an
 error, Ctrl-C or SIGTERM (see :func:`terminate_as_interrupt`) removes the temporary folder
-and leaves the previous output as it was. Only the standard library is imported.
+and leaves the previous output as it was. :func:`write_report_files` writes a report's
+files one by one, each atomically. Only the standard library is imported.
 """
 
 from __future__ import annotations
@@ -167,3 +168,34 @@ def terminate_as_interrupt() -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, _raise)
+
+
+def write_report_files(
+    out_dir: str | os.PathLike,
+    texts: Mapping[str, str],
+    *,
+    overwrite: bool = False,
+    what: str = "results",
+) -> dict[str, str]:
+    """Write a report's files (``{file name: text}``) into ``out_dir``, each atomically
+    (written beside under a hidden name, then renamed into place).
+
+    Returns:
+        ``{file name: path written}``.
+
+    Raises:
+        InputError: One of the files exists and ``overwrite`` is False (nothing written).
+    """
+    out = Path(out_dir)
+    files = {name: out / name for name in texts}
+    if not overwrite and any(p.exists() for p in files.values()):
+        raise InputError(
+            f"{out} already holds {what}. Fix: choose another --name/--out, or pass "
+            "--overwrite to replace them."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for name, path in files.items():
+        tmp = path.with_name(f".{path.name}.partial")
+        tmp.write_text(texts[name])
+        os.replace(tmp, path)
+    return {name: str(p) for name, p in files.items()}

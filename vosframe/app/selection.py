@@ -45,6 +45,7 @@ import torch
 
 from vosframe._version import __version__
 from vosframe.app.bench import gate_of, torch_threads
+from vosframe.app.outdir import write_report_files
 from vosframe.core.checkpoint import read_checkpoint
 from vosframe.core.errors import DataError, InputError
 from vosframe.core.model import VOSModel
@@ -706,21 +707,14 @@ def write_selection(
     Raises:
         InputError: ``out_dir`` already holds a selection and ``overwrite`` is False.
     """
-    out = Path(out_dir)
-    files = {"json": out / "selection.json", "markdown": out / "selection.md"}
-    if not overwrite and any(p.exists() for p in files.values()):
-        raise InputError(
-            f"{out} already holds selection results. Fix: choose another --name/--out, or "
-            "pass --overwrite to replace them."
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    texts = {
-        "json": json.dumps(report, indent=2, allow_nan=True) + "\n",
-        "markdown": format_selection(report),
-    }
-    for key, path in files.items():
-        tmp = path.with_name(f".{path.name}.partial")
-        tmp.write_text(texts[key])
-        os.replace(tmp, path)
-    report["outputs"] = {k: str(p) for k, p in files.items()}
+    written = write_report_files(
+        out_dir,
+        {
+            "selection.json": json.dumps(report, indent=2, allow_nan=True) + "\n",
+            "selection.md": format_selection(report),
+        },
+        overwrite=overwrite,
+        what="selection results",
+    )
+    report["outputs"] = {"json": written["selection.json"], "markdown": written["selection.md"]}
     return report["outputs"]

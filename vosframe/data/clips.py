@@ -239,6 +239,17 @@ class ClipDataset(Dataset):
         return frames, masks
 
 
+def _clip_seed(seed: int, index: int, length: int) -> int:
+    """The seed of item ``index`` of a seeded clip dataset of ``length`` items.
+
+    Raises:
+        IndexError: ``index`` is out of range.
+    """
+    if not 0 <= index < length:
+        raise IndexError(f"clip index {index} out of range 0..{length - 1}")
+    return seed * 1_000_003 + index
+
+
 class SyntheticClipDataset(Dataset):
     """Training clips made on the fly by the synthetic generator (no files needed).
 
@@ -293,9 +304,7 @@ class SyntheticClipDataset(Dataset):
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        if not 0 <= index < self.length:
-            raise IndexError(f"clip index {index} out of range 0..{self.length - 1}")
-        seed = self.seed * 1_000_003 + index
+        seed = _clip_seed(self.seed, index, self.length)
         clip = self.generator.generate(seed, cutouts=self.cutouts)
         frames, masks = list(clip.frames), list(clip.masks)
         if self.augment is not None:
@@ -341,16 +350,9 @@ class HardClipDataset(Dataset):
         kinds: Sequence[str] | None = None,
         clip_length: int = 16,
     ) -> None:
-        from vosframe.data.stress import HARD_KINDS
+        from vosframe.data.stress import check_hard_kinds
 
-        kinds = tuple(HARD_KINDS if kinds is None else kinds)
-        unknown = [k for k in kinds if k not in HARD_KINDS]
-        if not kinds or unknown:
-            raise InputError(
-                f"hard-clip kinds must be a non-empty subset of {HARD_KINDS}, got {kinds}. "
-                f"Fix: {f'drop {unknown}' if unknown else 'name at least one'}, or leave kinds "
-                "out for all of them."
-            )
+        kinds = check_hard_kinds(kinds)
         if clip_length < max(12, num_frames):
             raise InputError(
                 f"clip_length must be at least 12 (a hidden run must fit) and num_frames "
@@ -368,9 +370,7 @@ class HardClipDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         from vosframe.data.stress import hard_clip
 
-        if not 0 <= index < self.length:
-            raise IndexError(f"clip index {index} out of range 0..{self.length - 1}")
-        seed = self.seed * 1_000_003 + index
+        seed = _clip_seed(self.seed, index, self.length)
         kind = self.kinds[index % len(self.kinds)]
         frames, masks = hard_clip(
             kind, seed, height=self.size[0], width=self.size[1], num_frames=self.clip_length

@@ -23,6 +23,8 @@ one clip; its default size is the training banks' 240x427, unlike the test suite
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 import cv2
 import numpy as np
@@ -127,6 +129,25 @@ def stress_clip(
     if kind == "occlusion":
         _occlude(frames, masks, clip, hide_at, stop, np.random.default_rng(seed + 7919))
     return StressClip(frames, masks, kind, (hide_at, stop), int(seed))
+
+
+def check_hard_kinds(
+    kinds: Sequence[str] | None, error: type[Exception] = InputError
+) -> tuple[str, ...]:
+    """``kinds`` as a tuple, checked to be a non-empty subset of :data:`HARD_KINDS`.
+
+    Raises:
+        error: An unknown kind or none at all (the message names the fix).
+    """
+    kinds = tuple(HARD_KINDS if kinds is None else kinds)
+    unknown = [k for k in kinds if k not in HARD_KINDS]
+    if not kinds or unknown:
+        raise error(
+            f"hard-clip kinds must be a non-empty subset of {HARD_KINDS}, got {kinds}. "
+            f"Fix: {f'drop {unknown}' if unknown else 'name at least one'}, or leave kinds "
+            "out for all of them."
+        )
+    return kinds
 
 
 def hard_clip(

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from vosframe.core.checkpoint import atomic_save
 from vosframe.core.errors import ConfigError, DataError
 from vosframe.core.stages import FeatureExtractor
-from vosframe.data.stress import HARD_KINDS, hard_clip
+from vosframe.data.stress import HARD_KINDS, check_hard_kinds, hard_clip
 
 
 @attrs.define(eq=False)
@@ -139,14 +139,7 @@ def stress_source(
     Raises:
         ConfigError: An unknown kind (before any clip is made).
     """
-    kinds = tuple(kinds)
-    unknown = [k for k in kinds if k not in HARD_KINDS]
-    if not kinds or unknown:
-        raise ConfigError(
-            f"stress source kinds must be a non-empty subset of {HARD_KINDS}, got {kinds}. "
-            f"Fix: {f'drop {unknown}' if unknown else 'name at least one'}, or leave kinds "
-            "out for all of them."
-        )
+    kinds = check_hard_kinds(kinds, ConfigError)
     for i in range(count):
         kind = kinds[i % len(kinds)]
 
