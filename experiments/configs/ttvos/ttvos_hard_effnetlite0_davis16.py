@@ -1,4 +1,5 @@
-# Candidate recipe (not yet compared on the folds): TTVOS's shipped stage 2 with hard
+# Candidate recipe, compared on held-out folds 0-2 and not adopted (the figures:
+# benchmarks/results/ttvos_hard_folds012_heldout): TTVOS's shipped stage 2 with hard
 # synthetic clips added to its sources (vosframe.data.stress.hard_clip: objects hidden by an
 # occluder or gone for 3-8 frames and back, small objects of 0.3-2% of the frame, fast
 # non-rigid deformation, an unlabelled look-alike of the target), the cases the shipped
