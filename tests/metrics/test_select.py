@@ -403,6 +403,45 @@ def test_merged_folds_equal_one_run_of_both(data, ckpts, tmp_path, capsys):
     assert written["variants"][0]["J&F"] == pytest.approx(both["variants"][0]["J&F"])
 
 
+def test_a_seed_run_later_merges_as_another_seed_and_variants_can_be_picked(
+    data, ckpts, tmp_path, capsys
+):
+    """Each checkpoint is a seed: reports of two checkpoints merge into the figures of one
+    run of both seeds; --variant picks the variants both reports hold."""
+    ck = [str(ckpts / f"s{s}_fold{{fold}}.pt") for s in (0, 1)]
+    kw = dict(table=TABLE, short_side=None)
+    base, wide = Variant(), parse_variant("max_internal_size=16")
+    both = run_folds(_loader(), data, checkpoints=ck, variants=[base, wide], **kw)
+    seed0 = _roundtrip(
+        run_folds(
+            _loader(),
+            data,
+            checkpoints=ck[:1],
+            variants=[base, wide, parse_variant("SpatialPrior.margin=0.3")],
+            **kw,
+        )
+    )
+    seed1 = _roundtrip(run_folds(_loader(), data, checkpoints=ck[1:], variants=[wide, base], **kw))
+    with pytest.raises(InputError, match="covers the \\(seed, fold\\) runs"):
+        merge_selections([seed0, seed1])  # the margin variant has no seed-1 runs
+    merged = merge_selections([seed0, seed1], ["as configured", "max_internal_size=16"])
+    assert merged["checkpoints"] == ck and {r["seed"] for r in merged["runs"]} == {0, 1}
+    for got, want in zip(merged["variants"], both["variants"]):
+        for key in ("J&F", "spread_seeds", "spread_folds", "delta", "videos", "seeds"):
+            assert got[key] == pytest.approx(want[key]), key
+    assert merged["variants"][0]["spread_seeds"] > 0  # two different seeds
+    with pytest.raises(InputError, match="in none of the reports"):
+        merge_selections([seed0, seed1], ["tau=0.5"])
+    files = [tmp_path / "s0.json", tmp_path / "s1.json"]
+    for f, report in zip(files, (seed0, seed1)):
+        f.write_text(json.dumps(report))
+    args = ["select", "--merge", *map(str, files), "--out", str(tmp_path), "--name", "seeds"]
+    assert main([*args, "--variant", "as configured"]) == 0, capsys.readouterr().err
+    written = json.loads((tmp_path / "seeds" / "selection.json").read_text())
+    assert [v["variant"] for v in written["variants"]] == ["as configured"]
+    assert written["variants"][0]["J&F"] == pytest.approx(both["variants"][0]["J&F"])
+
+
 def test_bad_merges_are_refused_naming_the_problem(data, ckpts, tmp_path, capsys):
     kw = dict(checkpoints=[str(ckpts / "s0_fold{fold}.pt")], table=TABLE, short_side=None)
     two = [Variant(), parse_variant("SpatialPrior.margin=0.1")]

@@ -531,19 +531,26 @@ MERGE_KEYS: tuple[str, ...] = ("model", "data", "fold_table", "short_side", "pre
 """Report settings that must agree for :func:`merge_selections`."""
 
 
-def merge_selections(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def merge_selections(
+    reports: Sequence[Mapping[str, Any]], variants: Sequence[str] | None = None
+) -> dict[str, Any]:
     """One report from several runs of :func:`run_folds` on the same model and data (e.g.
-    one fold per process, or more variants later), aggregated as if run at once.
+    one fold per process, another seed trained later, or more variants later), aggregated
+    as if run at once.
 
-    The variants are the first report's, then any new ones in order; the first variant
-    stays the one the deltas are paired against. A merged variant's ms/frame is the
-    frame-weighted median of its runs' medians (reports keep no per-frame times).
+    A seed is a checkpoint (path pattern): runs of the same checkpoint in two reports are
+    the same seed, runs of different checkpoints are different seeds, numbered in the order
+    the checkpoints first appear. The variants are ``variants`` in that order (each must be
+    in some report; the others are left out), else the first report's, then any new ones in
+    order; the first variant stays the one the deltas are paired against. A merged
+    variant's ms/frame is the frame-weighted median of its runs' medians (reports keep no
+    per-frame times).
 
     Raises:
         InputError: Fewer than two reports; reports of other models, data, fold tables,
             sizes or precisions; a (variant, seed, fold) run in two reports; one variant
-            name with two settings; or variants that do not cover the same (seed, fold)
-            runs (nothing is written then).
+            name with two settings; a requested variant in no report; or variants that do
+            not cover the same (seed, fold) runs (nothing is written then).
     """
     if len(reports) < 2:
         raise InputError(f"merging needs at least two selection reports, got {len(reports)}")
@@ -556,17 +563,34 @@ def merge_selections(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 "data set, fold table, size and precision can be merged. Fix: merge those "
                 "that agree."
             )
+    known = {v["variant"] for report in reports for v in report["variants"]}
+    if variants is not None:
+        missing = [v for v in variants if v not in known]
+        if missing or not variants:
+            raise InputError(
+                f"variants {missing or '(none)'} are in none of the reports, which hold "
+                f"{sorted(known)}. Fix: name variants as the reports do."
+            )
+    keep = set(known if variants is None else variants)
+    patterns = list(dict.fromkeys(c for report in reports for c in report["checkpoints"]))
     runs: list[dict[str, Any]] = []
-    settings: dict[str, Any] = {}
+    settings: dict[str, Any] = {name: None for name in variants or ()}
     seen: set[tuple] = set()
     for report in reports:
         for v in report["variants"]:
-            if settings.setdefault(v["variant"], v["settings"]) != v["settings"]:
+            if v["variant"] not in keep:
+                continue
+            if settings.get(v["variant"]) is None:
+                settings[v["variant"]] = v["settings"]
+            if settings[v["variant"]] != v["settings"]:
                 raise InputError(
                     f"variant {v['variant']!r} has settings {settings[v['variant']]} in one "
                     f"report and {v['settings']} in another. Fix: rename one of them."
                 )
         for r in report["runs"]:
+            if r["variant"] not in keep:
+                continue
+            r = dict(r, seed=patterns.index(report["checkpoints"][r["seed"]]))
             key = (r["variant"], r["seed"], r["fold"])
             if key in seen:
                 raise InputError(
@@ -574,7 +598,7 @@ def merge_selections(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                     "Fix: merge reports of distinct runs (drop the repeated variant from one)."
                 )
             seen.add(key)
-            runs.append(dict(r))
+            runs.append(r)
     names = list(settings)
     cover = {n: sorted({(s, k) for v, s, k in seen if v == n}) for n in names}
     for name in names[1:]:
@@ -600,7 +624,7 @@ def merge_selections(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         **{key: first.get(key) for key in MERGE_KEYS},
         "folds": folds,
         "select_videos": {str(k): select[str(k)] for k in folds},
-        "checkpoints": first["checkpoints"],
+        "checkpoints": patterns,
         "protocol": SELECTION_PROTOCOL,
         "notes": list(dict.fromkeys(n for r in reports for n in r["notes"])),
         "total_s": round(sum(r["total_s"] for r in reports), 1),

@@ -67,8 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--merge",
         nargs="+",
         metavar="SELECTION_JSON",
-        help="merge earlier runs' selection.json files (e.g. one fold per process) into one "
-        "report under --name, aggregated as if run at once; runs nothing",
+        help="merge earlier runs' selection.json files (e.g. one fold per process, or a "
+        "seed trained later: each checkpoint is a seed) into one report under --name, "
+        "aggregated as if run at once; runs nothing",
     )
     src.add_argument(
         "--compare",
@@ -105,7 +106,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="K=V[,K=V]",
         help="an inference setting to compare, e.g. max_internal_size=240, "
         "SpatialPrior.margin=0.3,tau=0.7 or path_policy.drift_budget=1 (a gate's per-session "
-        "policy); repeat for several",
+        "policy); repeat for several. With --merge: merge only the variants of these names "
+        "(as the reports write them)",
     )
     p.add_argument(
         "--grid",
@@ -220,7 +222,7 @@ def _merge(args: argparse.Namespace) -> int:
 
     if not args.name:
         raise InputError("--merge needs --name (the merged results folder under --out)")
-    report = merge_selections(_read_reports("--merge", args.merge))
+    report = merge_selections(_read_reports("--merge", args.merge), args.variant or None)
     outputs = write_selection(report, Path(args.out) / args.name, overwrite=args.overwrite)
     print(format_selection(report))
     print(f"wrote {outputs['json']} and {outputs['markdown']}")
