@@ -628,7 +628,11 @@ def merge_selections(
         "protocol": SELECTION_PROTOCOL,
         "notes": list(dict.fromkeys(n for r in reports for n in r["notes"])),
         "total_s": round(sum(r["total_s"] for r in reports), 1),
-        "load_average": [r.get("load_average") for r in reports],
+        "load_average": [
+            avg
+            for r in reports
+            for avg in (r["load_average"] if "merged_from" in r else [r.get("load_average")])
+        ],
         "merged_from": [
             {"checkpoints": r["checkpoints"], "folds": r["folds"], "total_s": r["total_s"]}
             for r in reports
