@@ -6,7 +6,7 @@
 # stays frozen):
 #   vosframe train-gate configs/ttvos/gttvos_effnetlite0_davis16.py --work-dir work_dirs/gttvos
 # The gate and its training settings are configs/_base_/plugins/copy_gate_traces.py.
-# Its default tau (0.6) and drift budget (4) are copy_gate_ttvos's, chosen on held-out folds.
+# Its default tau (0.7) and drift budget (1) are copy_gate_ttvos's, chosen on held-out folds.
 _base_ = ["ttvos_effnetlite0_davis16.py", "../_base_/plugins/copy_gate_traces.py"]
 model = dict(plugins=[{{_base_.copy_gate_ttvos}}, {{_base_.spatial_prior}}])
 load_from_vosframe = "vosframe/weights/ttvos_effnetlite0_davis16.pt"
