@@ -126,6 +126,10 @@ def test_cli_writes_the_comparison_with_its_rule(tmp_path, capsys):
     assert json.loads((tmp_path / "d" / "comparison.json").read_text())["verdict"] == (
         "keep the base"
     )
+    merge = ["select", "--merge", str(base), str(cand), "--out", str(tmp_path), "--name", "f"]
+    assert main([*merge, "--min-gain", "1"]) == 1
+    assert "--min-gain only apply to --compare" in capsys.readouterr().err
+    assert not (tmp_path / "f").exists()
     assert main([*args[:2], str(tmp_path / "missing.json"), str(cand), "--name", "e"]) == 1
     assert "not a readable selection.json" in capsys.readouterr().err
     assert not (tmp_path / "e").exists()

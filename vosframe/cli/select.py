@@ -131,20 +131,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the weights were trained on these videos (e.g. the shipped ones): label so",
     )
     rule = p.add_argument_group("--compare's adoption rule (J&F points, candidate - base)")
-    rule.add_argument(
-        "--min-gain", type=float, default=1.0, help="least mean gain (default %(default)s)"
-    )
+    rule.add_argument("--min-gain", type=float, help="least mean gain (default 1.0)")
     rule.add_argument(
         "--min-median-gain",
         type=float,
-        default=0.0,
-        help="least gain of the median video (default %(default)s)",
+        help="least gain of the median video (default 0.0)",
     )
     rule.add_argument(
         "--max-fold-loss",
         type=float,
-        default=2.0,
-        help="most any one fold may lose (default %(default)s)",
+        help="most any one fold may lose (default 2.0)",
     )
     rule.add_argument(
         "--compare-variants",
@@ -201,7 +197,12 @@ def _compare(args: argparse.Namespace) -> int:
 
     if not args.name:
         raise InputError("--compare needs --name (the comparison's results folder under --out)")
-    rule = AdoptionRule(args.min_gain, args.min_median_gain, args.max_fold_loss)
+    given = {
+        "min_mean_gain": args.min_gain,
+        "min_median_gain": args.min_median_gain,
+        "max_fold_loss": args.max_fold_loss,
+    }
+    rule = AdoptionRule(**{k: v for k, v in given.items() if v is not None})
     out = Path(args.out) / args.name
     if not args.overwrite and (out / "comparison.json").exists():
         raise InputError(f"{out} already holds a comparison. Fix: --name NEW or --overwrite")
@@ -241,10 +242,14 @@ def run(args: argparse.Namespace) -> int:
     from vosframe.app.zoo import card, load_model, weights_path
     from vosframe.threads import resolve_threads
 
-    if args.merge:
-        return _merge(args)
     if args.compare:
         return _compare(args)
+    rule_flags = ("min_gain", "min_median_gain", "max_fold_loss", "compare_variants")
+    stray = [f"--{f.replace('_', '-')}" for f in rule_flags if getattr(args, f) is not None]
+    if stray:
+        raise InputError(f"{', '.join(stray)} only apply to --compare. Fix: drop them.")
+    if args.merge:
+        return _merge(args)
     if args.variant and args.grid:
         raise InputError("give --variant or --grid, not both")
     variants = [parse_variant(v) for v in args.variant] or variant_grid(_grid(args.grid)) or None

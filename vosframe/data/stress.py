@@ -181,7 +181,8 @@ def hard_clip(
     if num_frames < 12:
         raise InputError(
             f"hard clips need num_frames >= 12 (a hidden run must fit), got {num_frames}. "
-            "Fix: length=12 or more."
+            "Fix: num_frames=12 or more (a bank source's length, a HardClipDataset's "
+            "clip_length)."
         )
     rng = np.random.default_rng(seed)
     objects = int(rng.integers(1, 3))
