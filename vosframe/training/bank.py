@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,11 @@ def davis_source(
     Raises:
         InputError: Unknown fold, or the folder lacks some of the table's videos.
     """
+    for seq in _davis_sequences(root, year, split, fold, fold_table):
+        yield f"davis/{seq.name}", partial(_load_annotated, seq)
+
+
+def _davis_sequences(root, year, split, fold, fold_table) -> list:
     from vosframe.data.datasets import DavisDataset
 
     dataset = DavisDataset(root, year=year, split=split, resolution="")
@@ -91,16 +97,66 @@ def davis_source(
         from vosframe.data.folds import fold_table as get_table
 
         keep = set(get_table(fold_table).fit_of(fold, keep, root))
-    for seq in dataset:
-        if seq.name not in keep:
-            continue
+    return [seq for seq in dataset if seq.name in keep]
 
-        def load(seq=seq):
-            idx = seq.annotated_indices
-            fmt = seq.resolved_mask_format()
-            return [seq.read_frame(i) for i in idx], [seq.read_mask(i, fmt) for i in idx]
 
-        yield f"davis/{seq.name}", load
+def _still(seq, i: int, key: int, length: int, recipe):
+    from vosframe.data.stills import still_clip
+
+    (frame,), (mask,) = _load_annotated(seq, only=i)
+    rng = np.random.default_rng(key)
+    return still_clip(frame, mask, rng, length, frame.shape[:2], recipe)
+
+
+def _load_annotated(seq, only: int | None = None):
+    """The annotated frames and label maps of ``seq`` (``only``: just that one's)."""
+    idx = seq.annotated_indices
+    if only is not None:
+        idx = [idx[only]]
+    fmt = seq.resolved_mask_format()
+    return [seq.read_frame(i) for i in idx], [seq.read_mask(i, fmt) for i in idx]
+
+
+def davis_stills_source(
+    root: str | Path,
+    year: str = "2016",
+    split: str = "train",
+    fold: int | None = None,
+    fold_table: str | None = None,
+    every: int = 6,
+    length: int = 12,
+    seed: int = 0,
+    elastic: float = 0.02,
+) -> Source:
+    """Still-image clips (:func:`vosframe.data.stills.still_clip`) from every ``every``-th
+    annotated frame of a DAVIS-layout folder's videos (``fold``: only that fold's fit
+    videos, as :func:`davis_source`), named ``davis/<video>@still-<seed>-<frame>`` so the
+    trained checkpoint records their videos as seen.
+
+    Args:
+        root, year, split, fold, fold_table: As :func:`davis_source`.
+        every: Take one frame in ``every`` (consecutive frames would give near-copies).
+        length: Frames per clip.
+        seed: Each clip's warps are a pure function of ``(seed, video, frame)``.
+        elastic: Largest elastic displacement as a fraction of the shorter side.
+
+    Raises:
+        ConfigError: ``every`` < 1 or ``length`` < 2 (before any clip is made).
+    """
+    import zlib
+
+    from vosframe.data.stills import StillClipRecipe
+
+    if every < 1 or length < 2:
+        raise ConfigError(
+            f"a davis_stills source needs every >= 1 and length >= 2, got every={every}, "
+            f"length={length}. Fix: set them in the source dict."
+        )
+    recipe = StillClipRecipe(elastic=elastic)
+    for seq in _davis_sequences(root, year, split, fold, fold_table):
+        for i in range(0, len(seq.annotated_indices), every):
+            key = zlib.crc32(f"{seed}/{seq.name}/{i}".encode())
+            yield f"davis/{seq.name}@still-{seed}-{i}", partial(_still, seq, i, key, length, recipe)
 
 
 def synthetic_source(

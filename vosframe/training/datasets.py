@@ -16,6 +16,7 @@ from vosframe.data.clips import sample_rng
 from vosframe.training.bank import (
     FeatureBank,
     davis_source,
+    davis_stills_source,
     mirrored,
     stress_source,
     synthetic_source,
@@ -29,13 +30,16 @@ def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
         mirror = bool(spec.pop("mirror", False))
         if kind == "davis":
             source = davis_source(**spec)
+        elif kind == "davis_stills":
+            source = davis_stills_source(**spec)
         elif kind == "synthetic":
             source = synthetic_source(size=size, **spec)
         elif kind == "stress":
             source = stress_source(size=size, **spec)
         else:
             raise ConfigError(
-                f"bank source type must be 'davis', 'synthetic' or 'stress', got {kind!r}"
+                f"bank source type must be 'davis', 'davis_stills', 'synthetic' or 'stress', "
+                f"got {kind!r}"
             )
         yield from mirrored(source) if mirror else source
 
@@ -59,8 +63,12 @@ class BankClipDataset(Dataset):
         sources: Bank sources: ``dict(type="davis", root=..., split="train")`` and
             ``dict(type="synthetic", count=..., length=..., seed=...)`` and
             ``dict(type="stress", count=..., length=..., seed=..., kinds=...)`` (hard clips,
-            :func:`vosframe.training.bank.stress_source`); ``fold=k`` in a
-            davis source keeps only the fit videos of fold ``k`` (:mod:`vosframe.data.folds`);
+            :func:`vosframe.training.bank.stress_source`) and
+            ``dict(type="davis_stills", root=..., every=..., length=..., seed=...)``
+            (still-image clips of DAVIS frames,
+            :func:`vosframe.training.bank.davis_stills_source`); ``fold=k`` in a
+            davis or davis_stills source keeps only the fit videos of fold ``k``
+            (:mod:`vosframe.data.folds`);
             ``mirror=True`` in a source stores its sequences flipped left-right instead (as
             new sequences, features computed on the flipped frames).
         size: Stored frame size ``(H, W)``.
@@ -121,7 +129,7 @@ class BankClipDataset(Dataset):
         """Names of the DAVIS videos the clips come from (mirrored copies included once),
         recorded in the trained checkpoint so held-out evaluations can check them."""
         names = {s.name[len("davis/") :] for s in self.sequences if s.name.startswith("davis/")}
-        return sorted({n.removesuffix("@mirror") for n in names})
+        return sorted({n.split("@")[0] for n in names})
 
     def __len__(self) -> int:
         return self.samples_per_epoch

@@ -104,8 +104,9 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
 
 
 def set_fold(cfg: Config, fold: int) -> Config:
-    """Train on fold ``fold``'s fit videos: set ``fold`` on every ``davis`` source of
-    ``cfg.train_dataset`` and ``cfg.fold`` (in place; returns ``cfg``).
+    """Train on fold ``fold``'s fit videos: set ``fold`` on every ``davis`` and
+    ``davis_stills`` source of ``cfg.train_dataset`` and ``cfg.fold`` (in place; returns
+    ``cfg``).
 
     Raises:
         InputError: Unknown fold number.
@@ -114,7 +115,7 @@ def set_fold(cfg: Config, fold: int) -> Config:
     from vosframe.data.folds import fold_table
 
     sources = cfg.get("train_dataset", {}).get("sources") or []
-    davis = [s for s in sources if s.get("type") == "davis"]
+    davis = [s for s in sources if s.get("type") in ("davis", "davis_stills")]
     if not davis:
         raise ConfigError(
             f"{cfg.filename}: --fold restricts the DAVIS videos of train_dataset.sources, but "
