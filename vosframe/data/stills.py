@@ -29,7 +29,8 @@ class StillClipRecipe:
 
     Attributes:
         augment: The per-clip and per-frame affine and colour ranges.
-        elastic: Largest elastic displacement, as a fraction of the shorter side (0: none).
+        elastic: Largest elastic displacement of the field's control points, as a fraction
+            of the shorter side (0: none; see :func:`elastic_field`).
         elastic_grid: Control points along the shorter side of the random displacement
             field (upsampled smoothly to every pixel): fewer points, smoother warps.
         min_fraction: A frame keeps at least this fraction of each object's pixels of the
@@ -62,7 +63,9 @@ def elastic_field(
     Args:
         rng: Random generator.
         size: ``(H, W)`` of the field.
-        amplitude: Largest displacement in pixels.
+        amplitude: Largest displacement of the control points in pixels; the cubic
+            upsampling overshoots it between them (bounded by 1.9 times; about 1.5 in
+            practice).
         grid: Control points along the shorter side.
 
     Returns:

@@ -138,7 +138,8 @@ def davis_stills_source(
         every: Take one frame in ``every`` (consecutive frames would give near-copies).
         length: Frames per clip.
         seed: Each clip's warps are a pure function of ``(seed, video, frame)``.
-        elastic: Largest elastic displacement as a fraction of the shorter side.
+        elastic: Largest elastic displacement of the control points as a fraction of the
+            shorter side (:func:`vosframe.data.stills.elastic_field`).
 
     Raises:
         ConfigError: ``every`` < 1 or ``length`` < 2 (before any clip is made).
