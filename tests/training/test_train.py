@@ -129,3 +129,17 @@ def test_bank_mirror_source_and_backward_clips(tmp_path):
     assert flipped >= 4
     with pytest.raises(Exception, match="reverse_prob"):
         BankClipDataset(bank, backbone, [src], reverse_prob=1.5, **kw)
+
+
+def test_bank_names_tell_apart_sources_made_with_other_settings():
+    """The bank reuses a stored sequence by its name: other settings, other names."""
+    from vosframe.training.bank import synthetic_source
+
+    def names(**kw):
+        return [n for n, _ in synthetic_source(2, (96, 160), **kw)]
+
+    assert names() == ["synthetic/mixed-24f-0-0", "synthetic/static-24f-0-1"]
+    assert names(length=12)[0] == "synthetic/mixed-12f-0-0"
+    small, large = names(object_size=(0.5, 1.0)), names(object_size=(1.0, 1.5))
+    assert small == names(object_size=[0.5, 1.0])  # a config's list is the same setting
+    assert len({small[0], large[0], names()[0]}) == 3

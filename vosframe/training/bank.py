@@ -16,6 +16,7 @@ objects, look-alikes).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
@@ -130,8 +131,9 @@ def davis_stills_source(
 ) -> Source:
     """Still-image clips (:func:`vosframe.data.stills.still_clip`) from every ``every``-th
     annotated frame of a DAVIS-layout folder's videos (``fold``: only that fold's fit
-    videos, as :func:`davis_source`), named ``davis/<video>@still-<seed>-<frame>`` so the
-    trained checkpoint records their videos as seen.
+    videos, as :func:`davis_source`), named
+    ``davis/<video>@still-<length>f-e<elastic>-<seed>-<frame>``: the bank reuses a stored
+    clip by name, and the trained checkpoint records the clips' videos as seen.
 
     Args:
         root, year, split, fold, fold_table: As :func:`davis_source`.
@@ -157,13 +159,16 @@ def davis_stills_source(
     for seq in _davis_sequences(root, year, split, fold, fold_table):
         for i in range(0, len(seq.annotated_indices), every):
             key = zlib.crc32(f"{seed}/{seq.name}/{i}".encode())
-            yield f"davis/{seq.name}@still-{seed}-{i}", partial(_still, seq, i, key, length, recipe)
+            name = f"davis/{seq.name}@still-{length}f-e{elastic:g}-{seed}-{i}"
+            yield name, partial(_still, seq, i, key, length, recipe)
 
 
 def synthetic_source(
     count: int, size: tuple[int, int], length: int = 24, seed: int = 0, **generator: Any
 ) -> Source:
-    """``count`` seeded synthetic sequences (motion modes mixed, static, jump, normal)."""
+    """``count`` seeded synthetic sequences (motion modes mixed, static, jump, normal),
+    named ``synthetic/<mode>-<length>f-<seed>-<i>`` plus a digest of any ``generator``
+    settings, so that sources with other settings never share a stored sequence."""
     from vosframe.data.synthetic import SyntheticClipGenerator
 
     modes = ("mixed", "static", "jump", "normal")
@@ -180,7 +185,16 @@ def synthetic_source(
             clip = gen.generate(clip_seed)
             return list(clip.frames), list(clip.masks)
 
-        yield f"synthetic/{mode}-{seed}-{i}", load
+        yield f"synthetic/{mode}-{length}f-{seed}-{i}{_settings_tag(generator)}", load
+
+
+def _settings_tag(settings: dict[str, Any]) -> str:
+    """A name suffix that tells apart sequences made with other generator settings (the
+    bank reuses a stored sequence by its name): empty for the defaults."""
+    if not settings:
+        return ""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def stress_source(
