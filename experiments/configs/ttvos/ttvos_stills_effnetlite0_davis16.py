@@ -1,11 +1,13 @@
-# Candidate recipe, to be compared on held-out folds against the shipped recipe's fold
-# models (docs/selection_protocol.md): TTVOS's shipped stage 2 with still-image clips added
-# to its sources (STM's static-image stage, vosframe.data.stills): every 4th annotated frame
-# of each fit video becomes an 8-frame clip of random affine and elastic warps of that one
-# image. The shipped model learns matching from 24 fit videos, a few dozen objects at the
-# scales and poses those videos show; the still clips show the same real objects at other
-# zooms, rotations, shears and positions. Everything else is the shipped recipe, so a
-# paired fold comparison measures the clips alone. Per fold K and seed S:
+# Candidate recipe, adopted on held-out folds 0-2 against the shipped recipe's fold models
+# (docs/selection_protocol.md; the figures: benchmarks/results/ttvos_stills_folds012_heldout);
+# the shipped TTVOS takes it when its file is retrained. TTVOS's shipped stage 2 with
+# still-image clips added to its sources (STM's static-image stage, vosframe.data.stills):
+# every 4th annotated frame of each fit video becomes an 8-frame clip of random affine and
+# elastic warps of that one image. The shipped model learns matching from 24 fit videos, a
+# few dozen objects at the scales and poses those videos show; the still clips show the
+# same real objects at other zooms, rotations, shears and positions. Everything else is the
+# shipped recipe, so a paired fold comparison measures the clips alone. Per fold K and
+# seed S:
 #   vosframe train experiments/configs/ttvos/ttvos_stills_effnetlite0_davis16.py --fold K \
 #       --threads 1 --cfg-options seed=S --work-dir work_dirs/ttvos_stills_foldK_seedS
 #   vosframe select --config configs/ttvos/ttvos_effnetlite0_davis16.py --folds K \
