@@ -6,11 +6,12 @@ poses to learn matching that generalises. :func:`still_clip` turns one annotated
 into ``length`` frames: each frame is the image under its own random affine (one clip-level
 zoom, crop and flip of :class:`~vosframe.data.augment.ClipAugment`, then a per-frame
 rotation, zoom, shear and shift, wider than for real clips: up to 20 degrees and 10% of
-the frame, as STCN's static-image stage) and a smooth random elastic displacement, with the same
-warp applied to the label map (nearest neighbour, so labels stay exact), then colour
-jitter. STM draws every frame independently around the clip's geometry (no motion
-continuity), and so does this: the matching stages must find the object after any such
-change, and consecutive frames of a fast real video differ as much.
+the frame, since one image has no motion of its own; our choice, not STM's published
+ranges) and a smooth random elastic displacement, with the same warp applied to the label
+map (nearest neighbour, so labels stay exact), then colour jitter. STM draws every frame
+independently around the clip's geometry (no motion continuity), and so does this: the
+matching stages must find the object after any such change, and consecutive frames of a
+fast real video differ as much.
 """
 
 from __future__ import annotations
