@@ -130,17 +130,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the weights were trained on these videos (e.g. the shipped ones): label so",
     )
+    from vosframe.app.comparison import AdoptionRule
+
+    default = AdoptionRule()  # the flags' defaults are the rule's (None: not given)
     rule = p.add_argument_group("--compare's adoption rule (J&F points, candidate - base)")
-    rule.add_argument("--min-gain", type=float, help="least mean gain (default 1.0)")
+    rule.add_argument(
+        "--min-gain", type=float, help=f"least mean gain (default {default.min_mean_gain})"
+    )
     rule.add_argument(
         "--min-median-gain",
         type=float,
-        help="least gain of the median video (default 0.0)",
+        help=f"least gain of the median video (default {default.min_median_gain})",
     )
     rule.add_argument(
         "--max-fold-loss",
         type=float,
-        help="most any one fold may lose (default 2.0)",
+        help=f"most any one fold may lose (default {default.max_fold_loss})",
     )
     rule.add_argument(
         "--compare-variants",

@@ -89,7 +89,10 @@ def davis_source(
         yield f"davis/{seq.name}", partial(_load_annotated, seq)
 
 
-def _davis_sequences(root, year, split, fold, fold_table) -> list:
+def _davis_sequences(
+    root: str | Path, year: str, split: str, fold: int | None, fold_table: str | None
+) -> list:
+    """The sequences of a DAVIS-layout folder (``fold``: only that fold's fit videos)."""
     from vosframe.data.datasets import DavisDataset
 
     dataset = DavisDataset(root, year=year, split=split, resolution="")
