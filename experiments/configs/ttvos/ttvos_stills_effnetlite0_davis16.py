@@ -1,6 +1,7 @@
-# Candidate recipe, adopted on held-out folds 0-2 against the shipped recipe's fold models
-# (docs/selection_protocol.md; the figures: benchmarks/results/ttvos_stills_folds012_heldout);
-# the shipped TTVOS takes it when its file is retrained. TTVOS's shipped stage 2 with
+# Candidate recipe: it won on held-out folds 0-2 against the shipped recipe's fold models
+# (docs/selection_protocol.md; benchmarks/results/ttvos_stills_folds012_heldout) but was not
+# shipped, because it tells several objects apart less well on the synthetic suites
+# (benchmarks/results/ttvos_stills_synthetic_suites). TTVOS's shipped stage 2 with
 # still-image clips added to its sources (STM's static-image stage, vosframe.data.stills):
 # every 4th annotated frame of each fit video becomes an 8-frame clip of random affine and
 # elastic warps of that one image. The shipped model learns matching from 24 fit videos, a
