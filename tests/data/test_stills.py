@@ -7,7 +7,13 @@ import pytest
 from mmengine.config import Config
 
 from vosframe.core.errors import ConfigError, InputError
-from vosframe.data.stills import StillClipRecipe, elastic_field, still_clip
+from vosframe.data.stills import (
+    StillClipRecipe,
+    elastic_field,
+    paste_still_object,
+    place_object,
+    still_clip,
+)
 from vosframe.training.bank import davis_stills_source
 from vosframe.training.datasets import BankClipDataset
 from vosframe.training.train import set_fold
@@ -121,3 +127,68 @@ def test_fold_restricts_the_stills_source_too():
     )
     sources = set_fold(cfg, 2).train_dataset.sources
     assert [s.get("fold") for s in sources] == [2, 2, None]
+
+
+def _donor() -> tuple[np.ndarray, np.ndarray]:
+    image = np.zeros((120, 200, 3), np.uint8)
+    image[20:100, 50:150] = (10, 250, 10)  # a green object on black
+    obj = np.zeros((120, 200), np.uint8)
+    obj[20:100, 50:150] = 1
+    return image, obj
+
+
+def test_a_placed_object_is_scaled_into_the_canvas():
+    image, obj = _donor()
+    moved, mask = place_object(image, obj, np.random.default_rng(0), (96, 160), (0.5, 0.5))
+    ys, xs = np.nonzero(mask)
+    assert moved.shape == (96, 160, 3) and set(np.unique(mask).tolist()) == {0, 1}
+    assert max(np.ptp(ys), np.ptp(xs)) + 1 == pytest.approx(48, abs=2)  # half of 96
+    assert (moved[mask == 1, 1] > 200).all()  # the object's own pixels moved with it
+    with pytest.raises(InputError, match="empty"):
+        place_object(image, np.zeros_like(obj), np.random.default_rng(0), (96, 160))
+
+
+def test_a_pasted_object_moves_on_its_own_above_the_clip_and_keeps_it_visible():
+    frame, mask = _image()
+    frames, masks = still_clip(frame, mask, np.random.default_rng(3), 5, (96, 160))
+    out_f, out_m = paste_still_object(frames, masks, _donor(), np.random.default_rng(7))
+    again = paste_still_object(frames, masks, _donor(), np.random.default_rng(7))
+    assert all((a == b).all() for a, b in zip(out_f + out_m, again[0] + again[1]))
+    for f, m, m0 in zip(out_f, out_m, masks):
+        assert (m == 3).sum() > 0  # the next free label (255 is not one)
+        assert (f[m == 3, 1] > 150).mean() > 0.9  # green where it is labelled
+        assert ((m == 3) == (m0 != m)).all()  # only its pixels changed label
+        for obj in (1, 2):  # the clip's own objects stay mostly visible
+            assert (m == obj).sum() >= 0.5 * (m0 == obj).sum()
+    offsets = [np.argwhere(m == 3).mean(axis=0) - np.argwhere(m == 1).mean(axis=0) for m in out_m]
+    assert np.ptp(np.array(offsets), axis=0).max() > 1.0  # not glued to object 1
+    with pytest.raises(InputError, match="match"):
+        paste_still_object(frames, masks[:-1], _donor(), np.random.default_rng(0))
+
+
+def test_davis_stills_paste_objects_of_other_fit_videos_only(shared_data):
+    from vosframe.data.folds import fold_table
+
+    root = shared_data / "davis2016" / "train_240p"
+    table = fold_table(None)
+    plain = dict(davis_stills_source(root, fold=1, every=40, length=3, seed=5))
+    pasted = dict(davis_stills_source(root, fold=1, every=40, length=3, seed=5, paste=1))
+    # the settings and the donor (which depends on the fold) are in the name
+    assert {n.replace("-p1-", "-").split("+")[0] for n in pasted} == set(plain)
+    name = next(iter(pasted))
+    frames, masks = pasted[name]()
+    base_frames, base_masks = plain[name.replace("-p1-", "-").split("+")[0]]()
+    assert set(np.unique(masks[0]).tolist()) - {255} == {0, 1, 2}
+    assert (masks[0] == 2).any() and (masks[0] == 1).sum() >= 0.5 * (base_masks[0] == 1).sum()
+    assert (frames[0][masks[0] != 2] == base_frames[0][masks[0] != 2]).all()
+    for clip_name, load in pasted.items():  # donors: the fold's fit videos, not the clip's
+        (donor,) = load.args[-1]
+        assert donor.name in table.fit(1) and donor.name != load.args[0].name
+        assert clip_name.startswith(f"davis/{load.args[0].name}@")
+        assert clip_name.endswith(f"+{donor.name}")
+    other_fold = dict(davis_stills_source(root, fold=2, every=40, length=3, seed=5, paste=1))
+    for clip_name, load in other_fold.items():  # a clip shared by both folds' names
+        if clip_name in pasted:  # ... is the same clip: the same donor
+            assert load.args[-1][0].name == pasted[clip_name].args[-1][0].name
+    with pytest.raises(ConfigError, match="paste"):
+        list(davis_stills_source(root, fold=1, paste=-1))

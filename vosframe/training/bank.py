@@ -104,12 +104,21 @@ def _davis_sequences(
     return [seq for seq in dataset if seq.name in keep]
 
 
-def _still(seq, i: int, key: int, length: int, recipe):
-    from vosframe.data.stills import still_clip
+def _still(seq, i: int, key: int, length: int, recipe, donors=()):
+    from vosframe.data.stills import paste_still_object, still_clip
 
     (frame,), (mask,) = _load_annotated(seq, only=i)
     rng = np.random.default_rng(key)
-    return still_clip(frame, mask, rng, length, frame.shape[:2], recipe)
+    frames, masks = still_clip(frame, mask, rng, length, frame.shape[:2], recipe)
+    for donor_seq in donors:
+        for _attempt in range(5):  # a frame where the donor's object is out of view: another
+            j = int(rng.integers(len(donor_seq.annotated_indices)))
+            (image,), (label,) = _load_annotated(donor_seq, only=j)
+            obj = ((label > 0) & (label != 255)).astype(np.uint8)
+            if obj.sum() >= 50:
+                frames, masks = paste_still_object(frames, masks, (image, obj), rng, recipe)
+                break
+    return frames, masks
 
 
 def _load_annotated(seq, only: int | None = None):
@@ -131,12 +140,14 @@ def davis_stills_source(
     length: int = 12,
     seed: int = 0,
     elastic: float = 0.02,
+    paste: int = 0,
 ) -> Source:
     """Still-image clips (:func:`vosframe.data.stills.still_clip`) from every ``every``-th
     annotated frame of a DAVIS-layout folder's videos (``fold``: only that fold's fit
     videos, as :func:`davis_source`), named
-    ``davis/<video>@still-<length>f-e<elastic>-<seed>-<frame>``: the bank reuses a stored
-    clip by name, and the trained checkpoint records the clips' videos as seen.
+    ``davis/<video>@still-<length>f-e<elastic>[-p<paste>]-<seed>-<frame>[+<donor video>...]``:
+    the bank reuses a stored clip by name (the donors depend on the fold, so they are in the
+    name), and the trained checkpoint records the clips' videos as seen.
 
     Args:
         root, year, split, fold, fold_table: As :func:`davis_source`.
@@ -145,9 +156,14 @@ def davis_stills_source(
         seed: Each clip's warps are a pure function of ``(seed, video, frame)``.
         elastic: Largest elastic displacement of the control points as a fraction of the
             shorter side (:func:`vosframe.data.stills.elastic_field`).
+        paste: Objects of other videos pasted into each clip, each moving on its own
+            (:func:`vosframe.data.stills.paste_still_object`), so that a single-object
+            dataset's still clips also show several objects. The donors are drawn from
+            the same (fit) videos as the clips, never from a fold's select videos.
 
     Raises:
-        ConfigError: ``every`` < 1 or ``length`` < 2 (before any clip is made).
+        ConfigError: ``every`` < 1, ``length`` < 2, ``paste`` < 0, or ``paste`` > 0 with
+            fewer than two videos (before any clip is made).
     """
     import zlib
 
@@ -159,11 +175,25 @@ def davis_stills_source(
             f"length={length}. Fix: set them in the source dict."
         )
     recipe = StillClipRecipe(elastic=elastic)
-    for seq in _davis_sequences(root, year, split, fold, fold_table):
+    sequences = _davis_sequences(root, year, split, fold, fold_table)
+    if paste < 0 or (paste > 0 and len(sequences) < 2):
+        raise ConfigError(
+            f"a davis_stills source's paste must be >= 0 and, when > 0, have at least two "
+            f"videos to draw other objects from; got paste={paste} with {len(sequences)} "
+            "video(s). Fix: set paste=0 or point root at more videos."
+        )
+    tag = f"-p{paste}" if paste else ""
+    for v, seq in enumerate(sequences):
+        others = sequences[:v] + sequences[v + 1 :]
         for i in range(0, len(seq.annotated_indices), every):
             key = zlib.crc32(f"{seed}/{seq.name}/{i}".encode())
-            name = f"davis/{seq.name}@still-{length}f-e{elastic:g}-{seed}-{i}"
-            yield name, partial(_still, seq, i, key, length, recipe)
+            pick = (
+                np.random.default_rng([key, 1]).integers(len(others), size=paste) if paste else ()
+            )
+            donors = tuple(others[int(k)] for k in pick)
+            pasted = "".join(f"+{d.name}" for d in donors)
+            name = f"davis/{seq.name}@still-{length}f-e{elastic:g}{tag}-{seed}-{i}{pasted}"
+            yield name, partial(_still, seq, i, key, length, recipe, donors)
 
 
 def synthetic_source(

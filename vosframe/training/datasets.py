@@ -64,8 +64,9 @@ class BankClipDataset(Dataset):
             ``dict(type="synthetic", count=..., length=..., seed=...)`` and
             ``dict(type="stress", count=..., length=..., seed=..., kinds=...)`` (hard clips,
             :func:`vosframe.training.bank.stress_source`) and
-            ``dict(type="davis_stills", root=..., every=..., length=..., seed=...)``
-            (still-image clips of DAVIS frames,
+            ``dict(type="davis_stills", root=..., every=..., length=..., seed=...,
+            paste=0)`` (still-image clips of DAVIS frames, ``paste``: objects of other
+            videos pasted in,
             :func:`vosframe.training.bank.davis_stills_source`); ``fold=k`` in a
             davis or davis_stills source keeps only the fit videos of fold ``k``
             (:mod:`vosframe.data.folds`);
