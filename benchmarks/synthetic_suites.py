@@ -5,11 +5,11 @@ replaces a shipped model, its fold models are also run here against the base rec
 fixed-seed synthetic clips that check what DAVIS-2016 cannot:
 
 1. **Several objects, one added late**: photo-textured clips with three moving objects
-   (:class:`~vosframe.data.synthetic.SyntheticClipGenerator`), objects 1 and 2 given on
-   frame 0 and object 3 on frame 4 (the clip of the shipped-model tests, over several
-   seeds). Per clip and object: mean IoU over the frames after it was given. Reported:
-   the mean over objects and clips, the mean of each clip's worst object, and the share of
-   objects above 0.45 (the shipped-model test's bound).
+   (:data:`vosframe.data.stress.LATE_OBJECT_CLIPS`), objects 1 and 2 given on frame 0 and
+   object 3 on frame 4 (the clips of the shipped-model tests, over several seeds). Per
+   clip and object: mean IoU over the frames after it was given. Reported: the mean over
+   objects and clips, the mean of each clip's worst object, and the share of objects
+   above 0.45 (the shipped-model test's bound).
 2. **Re-find** (:mod:`vosframe.data.stress`, ``occlusion`` and ``exit``): the best IoU
    from the frame the object reappears on, with the session's recovery on.
 
@@ -35,10 +35,8 @@ import numpy as np
 import torch
 
 from vosframe.app.zoo import load_model
-from vosframe.data.stress import stress_clip
-from vosframe.data.synthetic import SyntheticClipGenerator
+from vosframe.data.stress import LATE_OBJECT_CLIPS, LATE_OBJECT_FRAME, stress_clip
 
-LATE_FRAME = 4
 BOUND = 0.45
 
 
@@ -49,22 +47,14 @@ def _iou(pred: np.ndarray, gt: np.ndarray) -> float:
 
 def late_object(model, seed: int) -> list[float]:
     """Mean IoU of each of three objects on a clip where object 3 is given late."""
-    clip = SyntheticClipGenerator(
-        height=240,
-        width=432,
-        num_frames=10,
-        min_objects=3,
-        max_objects=3,
-        motion="normal",
-        object_size=(0.45, 0.6),
-    ).generate(seed=seed)
+    clip = LATE_OBJECT_CLIPS.generate(seed=seed)
     session = model.new_session(precision="fp32")
     ious: dict[int, list[float]] = {1: [], 2: [], 3: []}
     for t, frame in enumerate(clip.frames):
-        given = (1, 2) if t == 0 else (3,) if t == LATE_FRAME else ()
+        given = (1, 2) if t == 0 else (3,) if t == LATE_OBJECT_FRAME else ()
         result = session.step(frame, {k: clip.masks[t] == k for k in given} or None)
         for k in ious:
-            if t > (LATE_FRAME if k == 3 else 0):
+            if t > (LATE_OBJECT_FRAME if k == 3 else 0):
                 ious[k].append(_iou(result.labels == k, clip.masks[t] == k))
     return [float(np.mean(v)) for v in ious.values()]
 
@@ -113,7 +103,7 @@ def _markdown(name: str, seeds: list[int], stress_seeds: list[int], summary: dic
         "",
         f"Late-object clip seeds {seeds}, stress clip seeds {stress_seeds}; 1 thread, fp32. "
         "Late object: mean IoU over three objects "
-        f"(object 3 given on frame {LATE_FRAME}); worst: each clip's worst object; "
+        f"(object 3 given on frame {LATE_OBJECT_FRAME}); worst: each clip's worst object; "
         f"share > {BOUND}: objects above the shipped-model test's bound. Re-find: best IoU "
         "from reappearance, share >= 0.5.",
         "",

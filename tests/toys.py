@@ -32,6 +32,8 @@ from vosframe import (
     TargetLocalizer,
     VOSModel,
 )
+from vosframe.data.stress import LATE_OBJECT_CLIPS
+from vosframe.data.stress import LATE_OBJECT_FRAME as LATE_OBJECT_FRAME  # for the tests
 
 C = 8
 
@@ -319,26 +321,13 @@ def toy_davis(root, names=("a", "b"), n: int = 6):
 
 LATE_OBJECT_IDS = {1: 12, 2: 40, 3: 7}
 """Clip label -> user id for :func:`late_object_clip` (non-contiguous on purpose)."""
-LATE_OBJECT_FRAME = 4
-"""The frame on which clip object 3 (user id 7) is first given."""
 
 
 def late_object_clip():
     """10 synthetic photo-textured frames (240x432) with 3 moving objects, for the tests of
     shipped models: objects 1 and 2 are given on frame 0, object 3 on
-    :data:`LATE_OBJECT_FRAME`."""
-    from vosframe.data.synthetic import SyntheticClipGenerator
-
-    gen = SyntheticClipGenerator(
-        height=240,
-        width=432,
-        num_frames=10,
-        min_objects=3,
-        max_objects=3,
-        motion="normal",
-        object_size=(0.45, 0.6),
-    )
-    return gen.generate(seed=11)
+    :data:`LATE_OBJECT_FRAME` (:data:`vosframe.data.stress.LATE_OBJECT_CLIPS`, seed 11)."""
+    return LATE_OBJECT_CLIPS.generate(seed=11)
 
 
 def mask_iou(a, b) -> float:

@@ -79,6 +79,22 @@ SMALL_OBJECT_CLIPS = SyntheticClipGenerator(
 """Clips of one moving object of about 0.3-1% of a 240x432 frame over 40 frames (the
 small-object suite and benchmark; check the area of the seeds you use)."""
 
+LATE_OBJECT_CLIPS = SyntheticClipGenerator(
+    height=240,
+    width=432,
+    num_frames=10,
+    min_objects=3,
+    max_objects=3,
+    object_size=(0.45, 0.6),
+    motion="normal",
+)
+"""Clips of three moving photo-textured objects over 10 frames, objects 1 and 2 given on
+frame 0 and object 3 on :data:`LATE_OBJECT_FRAME` (the shipped models' multi-object tests
+and ``benchmarks/synthetic_suites.py``)."""
+
+LATE_OBJECT_FRAME = 4
+"""The frame on which object 3 of a :data:`LATE_OBJECT_CLIPS` clip is first given."""
+
 
 def stress_clip(
     kind: str,
