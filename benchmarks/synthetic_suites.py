@@ -36,13 +36,9 @@ import torch
 
 from vosframe.app.zoo import load_model
 from vosframe.data.stress import LATE_OBJECT_CLIPS, LATE_OBJECT_FRAME, stress_clip
+from vosframe.metrics.davis import db_eval_iou
 
 BOUND = 0.45
-
-
-def _iou(pred: np.ndarray, gt: np.ndarray) -> float:
-    union = np.count_nonzero(pred | gt)
-    return np.count_nonzero(pred & gt) / union if union else 1.0
 
 
 def late_object(model, seed: int) -> list[float]:
@@ -55,7 +51,7 @@ def late_object(model, seed: int) -> list[float]:
         result = session.step(frame, {k: clip.masks[t] == k for k in given} or None)
         for k in ious:
             if t > (LATE_OBJECT_FRAME if k == 3 else 0):
-                ious[k].append(_iou(result.labels == k, clip.masks[t] == k))
+                ious[k].append(db_eval_iou(clip.masks[t] == k, result.labels == k))
     return [float(np.mean(v)) for v in ious.values()]
 
 
@@ -66,7 +62,7 @@ def refind(model, kind: str, seed: int) -> float:
     ious = []
     for t in range(len(clip)):
         result = session.step(clip.frames[t], masks=clip.masks[0] if t == 0 else None)
-        ious.append(_iou(result.labels == 1, clip.masks[t] == 1))
+        ious.append(db_eval_iou(clip.masks[t] == 1, result.labels == 1))
     return float(max(ious[clip.reappears :]))
 
 
@@ -97,11 +93,14 @@ def summarise(runs: list[dict]) -> dict:
     return out
 
 
-def _markdown(name: str, seeds: list[int], stress_seeds: list[int], summary: dict) -> str:
+def _markdown(
+    name: str, seeds: list[int], stress_seeds: list[int], threads: int, summary: dict
+) -> str:
     lines = [
         f"# Synthetic suites: {name}",
         "",
-        f"Late-object clip seeds {seeds}, stress clip seeds {stress_seeds}; 1 thread, fp32. "
+        f"Late-object clip seeds {seeds}, stress clip seeds {stress_seeds}; {threads} "
+        "thread(s), fp32. "
         "Late object: mean IoU over three objects "
         f"(object 3 given on frame {LATE_OBJECT_FRAME}); worst: each clip's worst object; "
         f"share > {BOUND}: objects above the shipped-model test's bound. Re-find: best IoU "
@@ -152,10 +151,12 @@ def main() -> None:
     summary = {label: summarise(r) for label, r in runs.items()}
     out.mkdir(parents=True, exist_ok=True)
     res = {"model": args.model, "seeds": seeds, "stress_seeds": stress_seeds}
+    res["threads"] = args.threads
     res |= {"summary": summary, "runs": runs}
     (out / "results.json").write_text(json.dumps(res, indent=1))
-    (out / "results.md").write_text(_markdown(args.model, seeds, stress_seeds, summary))
-    print((out / "results.md").read_text())
+    report = _markdown(args.model, seeds, stress_seeds, args.threads, summary)
+    (out / "results.md").write_text(report)
+    print(report)
 
 
 if __name__ == "__main__":
