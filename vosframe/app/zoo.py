@@ -93,9 +93,9 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             jf=58.0,
             fps=38.2,
             results="gttvos_davis16val (tau 1)",
-            heldout_jf=47.5,
-            heldout="folds 0-2, seeds 0-1 (spread over seeds 1.5): "
-            "gttvos_seeds01_folds012_heldout (tau 1)",
+            heldout_jf=46.9,
+            heldout="folds 0-4, seeds 0-1 (spread over seeds 2.1): "
+            "gttvos_seeds01_folds01234_heldout (tau 1)",
         ),
         "g-ttvos": ModelCard(
             "ttvos/gttvos_effnetlite0_davis16.py",
@@ -106,9 +106,9 @@ ZOO: MappingProxyType[str, ModelCard] = MappingProxyType(
             fps=47.4,
             results="gttvos_tau07_budget1_davis16val (tau 0.7)",
             plugin_weights="gttvos_gate_effnetlite0_davis16.pt",
-            heldout_jf=48.5,
-            heldout="folds 0-2, seeds 0-1 (spread over seeds 2.0), tau 0.7 and drift budget 1: "
-            "gttvos_seeds01_grid_folds012_heldout",
+            heldout_jf=47.1,
+            heldout="folds 0-4, seeds 0-1 (spread over seeds 1.3), tau 0.7 and drift budget 1: "
+            "gttvos_seeds01_folds01234_heldout",
         ),
         "stcn": ModelCard(
             "stcn/stcn_effnetlite0_davis16.py",
