@@ -1,15 +1,14 @@
-# Candidate recipe, not adopted: it gained on held-out folds 3-4 but tells several objects
-# apart and re-finds them far less well on the synthetic suites
-# (benchmarks/results/frtm_stills_folds34_heldout). FRTM's shipped recipe with still-image
-# clips added to its sources (STM's static-image stage, vosframe.data.stills): every 4th
-# annotated frame of each fit video becomes an 8-frame clip of random affine and elastic
-# warps of that one image. FRTM's refiner learns from 24 fit videos, a few dozen objects at the scales and poses those
-# videos show; the still clips show the same real objects at other zooms, rotations, shears
-# and positions. The same clips were tried on TTVOS (experiments/configs/ttvos/
-# ttvos_stills_effnetlite0_davis16.py). Everything else is the shipped recipe, so a paired
-# fold comparison measures the clips alone. The rule it is judged by was written before its
-# first fold model was trained (benchmarks/results/frtm_stills_folds34_heldout/). Per fold K
-# and seed S:
+# Candidate recipe, not adopted: it gained on held-out folds 3-4 but tells several objects apart and
+# re-finds them far less well on the synthetic suites
+# (benchmarks/results/frtm_stills_folds34_heldout). FRTM's shipped recipe with still-image clips
+# added to its sources (STM's static-image stage, vosframe.data.stills): every 4th annotated frame
+# of each fit video becomes an 8-frame clip of random affine and elastic warps of that one image.
+# FRTM's refiner learns from 24 fit videos, a few dozen objects at the scales and poses those videos
+# show; the still clips show the same real objects at other zooms, rotations, shears and positions.
+# The same clips were tried on TTVOS (experiments/configs/ttvos/
+# ttvos_stills_effnetlite0_davis16.py). Everything else is the shipped recipe, so a paired fold
+# comparison measures the clips alone. The rule it is judged by was written before its first fold
+# model was trained (benchmarks/results/frtm_stills_folds34_heldout/). Per fold K and seed S:
 #   vosframe train experiments/configs/frtm/frtm_stills_effnetlite0_davis16.py --fold K \
 #       --threads 1 --cfg-options seed=S --work-dir work_dirs/frtm_stills_foldK_seedS
 #   vosframe select --config configs/frtm/frtm_effnetlite0_davis16.py --folds K \
