@@ -8,8 +8,10 @@ fixed-seed synthetic clips that check what DAVIS-2016 cannot:
    (:data:`vosframe.data.stress.LATE_OBJECT_CLIPS`), objects 1 and 2 given on frame 0 and
    object 3 on frame 4 (the clips of the shipped-model tests, over several seeds). Per
    clip and object: mean IoU over the frames after it was given. Reported: the mean over
-   objects and clips, the mean of each clip's worst object, and the share of objects
-   above 0.45 (the shipped-model test's bound).
+   objects and clips, the mean of each clip's worst object, the share of objects above
+   0.45 (the shipped-model test's bound) and, to tell a mask that shrinks from one that
+   takes another object, the predicted over ground-truth area and the share of an
+   object's predicted pixels that lie on another object.
 2. **Re-find** (:mod:`vosframe.data.stress`, ``occlusion`` and ``exit``): the best IoU
    from the frame the object reappears on, with the session's recovery on.
 
@@ -43,16 +45,35 @@ BOUND = 0.45
 
 def late_object(model, seed: int) -> list[float]:
     """Mean IoU of each of three objects on a clip where object 3 is given late."""
+    return late_object_run(model, seed)["iou"]
+
+
+def late_object_run(model, seed: int) -> dict[str, list[float]]:
+    """Per object of a late-object clip, over the frames after it was given: mean IoU
+    (``iou``), predicted over ground-truth area (``area``: below 1 the mask shrinks, above
+    1 it spreads) and the share of its predicted pixels that lie on another object
+    (``on_others``: how much of the loss is confusion between objects)."""
     clip = LATE_OBJECT_CLIPS.generate(seed=seed)
     session = model.new_session(precision="fp32")
     ious: dict[int, list[float]] = {1: [], 2: [], 3: []}
+    pred = dict.fromkeys(ious, 0)
+    true = dict.fromkeys(ious, 0)
+    others = dict.fromkeys(ious, 0)
     for t, frame in enumerate(clip.frames):
         given = (1, 2) if t == 0 else (3,) if t == LATE_OBJECT_FRAME else ()
         result = session.step(frame, {k: clip.masks[t] == k for k in given} or None)
         for k in ious:
             if t > (LATE_OBJECT_FRAME if k == 3 else 0):
-                ious[k].append(db_eval_iou(clip.masks[t] == k, result.labels == k))
-    return [float(np.mean(v)) for v in ious.values()]
+                gt, mask = clip.masks[t] == k, result.labels == k
+                ious[k].append(db_eval_iou(gt, mask))
+                pred[k] += int(mask.sum())
+                true[k] += int(gt.sum())
+                others[k] += int((mask & (clip.masks[t] > 0) & ~gt).sum())
+    return {
+        "iou": [float(np.mean(v)) for v in ious.values()],
+        "area": [pred[k] / max(true[k], 1) for k in ious],
+        "on_others": [others[k] / max(pred[k], 1) for k in ious],
+    }
 
 
 def refind(model, kind: str, seed: int) -> float:
@@ -69,9 +90,15 @@ def refind(model, kind: str, seed: int) -> float:
 def run_checkpoint(name: str, path: str, seeds: list[int], stress_seeds: list[int]) -> dict:
     """Both suites on one checkpoint."""
     model = load_model(name, checkpoint=path)
-    late = [late_object(model, s) for s in seeds]
+    late = [late_object_run(model, s) for s in seeds]
     found = {k: [refind(model, k, s) for s in stress_seeds] for k in ("occlusion", "exit")}
-    return {"path": path, "late_object": late, "refind": found}
+    return {
+        "path": path,
+        "late_object": [r["iou"] for r in late],
+        "late_area": [r["area"] for r in late],
+        "late_on_others": [r["on_others"] for r in late],
+        "refind": found,
+    }
 
 
 def summarise(runs: list[dict]) -> dict:
@@ -86,6 +113,9 @@ def summarise(runs: list[dict]) -> dict:
         "late_share_above_bound": float((late > BOUND).mean()),
         "late_given_late_object": float(late[..., 2].mean()),
     }
+    if all("late_area" in r for r in runs):  # reports written before these two were added
+        out["late_area_ratio"] = float(np.mean([r["late_area"] for r in runs]))
+        out["late_on_others"] = float(np.mean([r["late_on_others"] for r in runs]))
     for kind in ("occlusion", "exit"):
         found = np.array([r["refind"][kind] for r in runs])
         out[f"refind_{kind}_mean"] = float(found.mean())
@@ -103,18 +133,24 @@ def _markdown(
         "thread(s), fp32. "
         "Late object: mean IoU over three objects "
         f"(object 3 given on frame {LATE_OBJECT_FRAME}); worst: each clip's worst object; "
-        f"share > {BOUND}: objects above the shipped-model test's bound. Re-find: best IoU "
-        "from reappearance, share >= 0.5.",
+        f"share > {BOUND}: objects above the shipped-model test's bound; area: predicted "
+        "over ground-truth area (below 1: masks shrink); on others: share of an object's "
+        "predicted pixels on another object. Re-find: best IoU from reappearance, share "
+        ">= 0.5.",
         "",
         "| recipe | checkpoints | late: mean IoU | late: worst object | late: object 3 "
-        "| late: share > 0.45 | re-find occlusion (share) | re-find exit (share) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| late: share > 0.45 | late: area | late: on others "
+        "| re-find occlusion (share) | re-find exit (share) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, s in summary.items():
+        area = f"{s['late_area_ratio']:.2f}" if "late_area_ratio" in s else "-"
+        on_others = f"{s['late_on_others']:.0%}" if "late_on_others" in s else "-"
         lines.append(
             f"| {label} | {s['checkpoints']} | {s['late_mean_iou']:.2f} | "
             f"{s['late_worst_object']:.2f} | {s['late_given_late_object']:.2f} | "
-            f"{s['late_share_above_bound']:.0%} | {s['refind_occlusion_mean']:.2f} "
+            f"{s['late_share_above_bound']:.0%} | {area} | {on_others} | "
+            f"{s['refind_occlusion_mean']:.2f} "
             f"({s['refind_occlusion_share_above_0.5']:.0%}) | {s['refind_exit_mean']:.2f} "
             f"({s['refind_exit_share_above_0.5']:.0%}) |"
         )

@@ -40,6 +40,36 @@ def test_late_object_scores_every_object_after_it_is_given():
     assert _suites().late_object(Nothing(), seed=11) == [0.0, 0.0, 0.0]
 
 
+def test_late_object_tells_a_spreading_mask_from_a_shrinking_one():
+    """A model that labels object 2's pixels as object 1 (from frame 1 on) gives object 1
+    an area ratio above 1 with the excess on another object, and object 2 an empty mask;
+    object 3 is predicted exactly."""
+    from vosframe.data.stress import LATE_OBJECT_CLIPS
+
+    clip = LATE_OBJECT_CLIPS.generate(seed=11)
+
+    class Merges:
+        def new_session(self, **_):
+            frames = iter(clip.masks)
+
+            class S:
+                def step(self, frame, masks=None):
+                    labels = next(frames).copy()
+                    labels[labels == 2] = 1
+                    return type("R", (), {"labels": labels})()
+
+            return S()
+
+    run = _suites().late_object_run(Merges(), seed=11)
+    later = clip.masks[1:]
+    a1, a2 = sum(int((m == 1).sum()) for m in later), sum(int((m == 2).sum()) for m in later)
+    assert run["area"][0] == pytest.approx((a1 + a2) / a1)
+    assert run["on_others"][0] == pytest.approx(a2 / (a1 + a2))
+    assert run["area"][1] == 0.0 and run["iou"][1] == 0.0
+    assert run["area"][2] == pytest.approx(1.0) and run["on_others"][2] == 0.0
+    assert run["iou"][2] == pytest.approx(1.0)
+
+
 def test_summary_counts_objects_and_refinds():
     runs = [
         {
@@ -53,6 +83,11 @@ def test_summary_counts_objects_and_refinds():
     assert s["late_given_late_object"] == pytest.approx(0.4)
     assert s["refind_occlusion_share_above_0.5"] == 0.5
     assert s["refind_exit_share_above_0.5"] == 0.5
+    assert "late_area_ratio" not in s  # a report written before areas were recorded
+    runs[0] |= {"late_area": [[1.0, 0.5, 0.0]] * 2, "late_on_others": [[0.0, 0.3, 0.0]] * 2}
+    s = _suites().summarise(runs)
+    assert s["late_area_ratio"] == pytest.approx(0.5)
+    assert s["late_on_others"] == pytest.approx(0.1)
 
 
 def test_shipped_ttvos_runs_through_the_suites():
