@@ -1,6 +1,6 @@
-# Candidate recipe, not adopted: it gained on held-out folds 3-4, but on the synthetic suites its
-# masks of several objects shrink to about half their area and it re-finds far fewer objects
-# (benchmarks/results/frtm_stills_folds34_heldout). FRTM's shipped recipe with still-image clips
+# Candidate recipe, not adopted: it gained on held-out folds, but on the synthetic suites its
+# masks of several objects shrink and it re-finds fewer objects (figures and rule:
+# benchmarks/results/frtm_stills_folds34_heldout). FRTM's shipped recipe with still-image clips
 # added to its sources (STM's static-image stage, vosframe.data.stills): every 4th annotated frame
 # of each fit video becomes an 8-frame clip of random affine and elastic warps of that one image.
 # FRTM's refiner learns from 24 fit videos, a few dozen objects at the scales and poses those videos
