@@ -28,6 +28,7 @@ def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
         spec = dict(spec)
         kind = spec.pop("type", None)
         mirror = bool(spec.pop("mirror", False))
+        spec.pop("weight", None)
         if kind == "davis":
             source = davis_source(**spec)
         elif kind == "davis_stills":
@@ -42,6 +43,28 @@ def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
                 f"got {kind!r}"
             )
         yield from mirrored(source) if mirror else source
+
+
+def _source_weights(specs: Sequence[dict[str, Any]]) -> list[float]:
+    """Each source's sampling weight (``weight``, default 1).
+
+    Raises:
+        ConfigError: A weight that is not a positive finite number (before any work).
+    """
+    out = []
+    for spec in specs:
+        try:
+            weight = float(spec.get("weight", 1.0))
+        except (TypeError, ValueError):
+            weight = float("nan")
+        if not (np.isfinite(weight) and weight > 0):
+            raise ConfigError(
+                f"the weight of the {spec.get('type')!r} bank source must be a positive number, "
+                f"got {spec.get('weight')!r}. Fix: give a weight > 0 (1 is the default), or "
+                f"drop the source."
+            )
+        out.append(weight)
+    return out
 
 
 class BankClipDataset(Dataset):
@@ -71,7 +94,11 @@ class BankClipDataset(Dataset):
             davis or davis_stills source keeps only the fit videos of fold ``k``
             (:mod:`vosframe.data.folds`);
             ``mirror=True`` in a source stores its sequences flipped left-right instead (as
-            new sequences, features computed on the flipped frames).
+            new sequences, features computed on the flipped frames); ``weight=w`` in a source
+            makes each of its (sequence, first frame, object) candidates ``w`` times as likely
+            as one of a source without a weight (default 1), so a source's share of the
+            clips can be set apart from how many candidates it has (without any weight the
+            random stream, hence every item, is as before).
         size: Stored frame size ``(H, W)``.
         strides: Stored feature strides.
         num_frames: Clip length ``T``.
@@ -100,13 +127,22 @@ class BankClipDataset(Dataset):
         from vosframe.registry import BACKBONES, build_from_cfg
 
         size = (int(size[0]), int(size[1]))
+        weights = _source_weights(sources)
+        weighted = any("weight" in spec for spec in sources)
         bank = FeatureBank(root, {"backbone": backbone}, size, strides)
         distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
         if not distributed or torch.distributed.get_rank() == 0:
             bank.build(_sources(sources, size), lambda: build_from_cfg(backbone, BACKBONES))
         if distributed:  # the other ranks wait for rank 0 to write the bank
             torch.distributed.barrier()
-        self.sequences = bank.load(names=[name for name, _ in _sources(sources, size)])
+        names, source_of = [], []
+        for i, spec in enumerate(sources):
+            for name, _ in _sources([spec], size):
+                names.append(name)
+                source_of.append(i)
+        self.sequences = bank.load(names=names)
+        self._source_of = source_of
+        self._source_types = [str(spec.get("type")) for spec in sources]
         self.key_prefix = "bank-" + hashlib.sha1(bank.fingerprint.encode()).hexdigest()[:10]
         self.num_frames, self.max_skip = int(num_frames), int(max_skip)
         self.samples_per_epoch, self.seed = int(samples_per_epoch), seed
@@ -124,6 +160,18 @@ class BankClipDataset(Dataset):
                         self.candidates.append((s, f, obj))
         if not self.candidates:
             raise DataError(f"no training clip of {num_frames} frames in the bank {root}")
+        owner = np.array([source_of[s] for s, _, _ in self.candidates])
+        self._mass = np.asarray(weights)[owner]
+        self._cumulative = np.cumsum(self._mass) if weighted else None
+
+    def source_shares(self) -> list[tuple[str, float]]:
+        """Each source's expected share of the clips, in the order of ``sources``, as
+        ``(type, share)``: its candidates times its weight over the total. What a recipe's
+        mix of sources amounts to (a source with many short clips can dominate)."""
+        owner = np.array([self._source_of[s] for s, _, _ in self.candidates])
+        mass = np.bincount(owner, weights=self._mass, minlength=len(self._source_types))
+        total = float(mass.sum())
+        return [(kind, float(m) / total) for kind, m in zip(self._source_types, mass)]
 
     @property
     def davis_videos(self) -> list[str]:
@@ -137,7 +185,13 @@ class BankClipDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         rng = sample_rng(self.seed, self.epoch, index)
-        s, f0, obj = self.candidates[int(rng.integers(len(self.candidates)))]
+        if self._cumulative is None:
+            pick = int(rng.integers(len(self.candidates)))
+        else:
+            total = self._cumulative[-1]
+            pick = int(np.searchsorted(self._cumulative, rng.random() * total, side="right"))
+            pick = min(pick, len(self.candidates) - 1)
+        s, f0, obj = self.candidates[pick]
         seq = self.sequences[s]
         idx = [f0]
         for _ in range(self.num_frames - 1):
