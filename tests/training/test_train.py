@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -68,6 +69,7 @@ def test_train_exports_weights_and_resume_continues_the_run(tmp_path):
     assert out.is_file() and (wd / "epoch_1.pth").is_file()
     state = torch.load(out, weights_only=True)
     assert not any(k.startswith("feature_extractor.") for k in state["state_dict"])
+    assert json.loads(state["meta"])["source_shares"] == [["synthetic", 1.0]]
     train(cfg, str(wd), resume=True, options={"train_cfg.max_epochs": 2})
     assert (wd / "epoch_2.pth").is_file()
     logs = "".join(p.read_text() for p in wd.rglob("*.log"))
