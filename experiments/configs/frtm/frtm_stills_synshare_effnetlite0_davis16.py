@@ -11,18 +11,12 @@
 #       --fold K --threads 1 --cfg-options seed=S \
 #       --work-dir work_dirs/frtm_stills_synshare_foldK_seedS
 _base_ = ["./frtm_stills_effnetlite0_davis16.py"]
+# The still-clip recipe's sources (DAVIS videos, synthetic clips, still clips), unchanged but
+# for the weight: each synthetic candidate is 2.5 times as likely as a DAVIS or still-clip one.
 train_dataset = dict(
     sources=[
-        dict(type="davis", root="../shared/data/davis2016/train_240p", split="train"),
-        # Each synthetic candidate 2.5 times as likely as a DAVIS or still-clip one.
-        dict(type="synthetic", count=96, length=24, seed=0, weight=2.5),
-        dict(
-            type="davis_stills",
-            root="../shared/data/davis2016/train_240p",
-            split="train",
-            every=4,
-            length=8,
-            seed=0,
-        ),
+        _base_.train_dataset.sources[0],
+        dict(_base_.train_dataset.sources[1], weight=2.5),
+        _base_.train_dataset.sources[2],
     ],
 )
