@@ -28,7 +28,7 @@ def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
         spec = dict(spec)
         kind = spec.pop("type", None)
         mirror = bool(spec.pop("mirror", False))
-        spec.pop("weight", None)
+        spec.pop("repeat_factor", None)
         if kind == "davis":
             source = davis_source(**spec)
         elif kind == "davis_stills":
@@ -45,25 +45,34 @@ def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
         yield from mirrored(source) if mirror else source
 
 
-def _source_weights(specs: Sequence[dict[str, Any]]) -> list[float]:
-    """Each source's sampling weight (``weight``, default 1).
+def _repeat_factors(specs: Sequence[dict[str, Any]]) -> list[float]:
+    """Each source's ``repeat_factor`` (default 1).
 
     Raises:
-        ConfigError: A weight that is not a positive finite number (before any work).
+        ConfigError: A factor that is not a positive finite number, or a ``weight`` key
+            (a :class:`~vosframe.models.stcn.data.MemoryClipDataset` source's share, which
+            means something else here), before any work.
     """
     out = []
     for spec in specs:
-        try:
-            weight = float(spec.get("weight", 1.0))
-        except (TypeError, ValueError):
-            weight = float("nan")
-        if not (np.isfinite(weight) and weight > 0):
+        if "weight" in spec:
             raise ConfigError(
-                f"the weight of the {spec.get('type')!r} bank source must be a positive number, "
-                f"got {spec.get('weight')!r}. Fix: give a weight > 0 (1 is the default), or "
-                f"drop the source."
+                f"a bank source takes repeat_factor, not weight (got weight={spec['weight']!r} "
+                f"in the {spec.get('type')!r} source). Fix: repeat_factor=w makes each of its "
+                f"clip candidates w times as likely; BankClipDataset.source_shares() gives the "
+                f"resulting share of each source."
             )
-        out.append(weight)
+        try:
+            factor = float(spec.get("repeat_factor", 1.0))
+        except (TypeError, ValueError):
+            factor = float("nan")
+        if not (np.isfinite(factor) and factor > 0):
+            raise ConfigError(
+                f"the repeat_factor of the {spec.get('type')!r} bank source must be a positive "
+                f"number, got {spec.get('repeat_factor')!r}. Fix: give a factor > 0 (1 is the "
+                f"default), or drop the source."
+            )
+        out.append(factor)
     return out
 
 
@@ -94,11 +103,12 @@ class BankClipDataset(Dataset):
             davis or davis_stills source keeps only the fit videos of fold ``k``
             (:mod:`vosframe.data.folds`);
             ``mirror=True`` in a source stores its sequences flipped left-right instead (as
-            new sequences, features computed on the flipped frames); ``weight=w`` in a source
-            makes each of its (sequence, first frame, object) candidates ``w`` times as likely
-            as one of a source without a weight (default 1), so a source's share of the
-            clips can be set apart from how many candidates it has (without any weight the
-            random stream, hence every item, is as before).
+            new sequences, features computed on the flipped frames); ``repeat_factor=w`` in
+            a source makes each of its (sequence, first frame, object) candidates ``w`` times
+            as likely as one of a source without it (default 1, as Detectron2's repeat
+            factors), so a source's share of the clips can be set apart from how many
+            candidates it has (without any factor the random stream, hence every item, is
+            as before).
         size: Stored frame size ``(H, W)``.
         strides: Stored feature strides.
         num_frames: Clip length ``T``.
@@ -127,8 +137,8 @@ class BankClipDataset(Dataset):
         from vosframe.registry import BACKBONES, build_from_cfg
 
         size = (int(size[0]), int(size[1]))
-        weights = _source_weights(sources)
-        weighted = any("weight" in spec for spec in sources)
+        factors = _repeat_factors(sources)
+        repeated = any("repeat_factor" in spec for spec in sources)
         bank = FeatureBank(root, {"backbone": backbone}, size, strides)
         distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
         if not distributed or torch.distributed.get_rank() == 0:
@@ -161,12 +171,12 @@ class BankClipDataset(Dataset):
         if not self.candidates:
             raise DataError(f"no training clip of {num_frames} frames in the bank {root}")
         owner = np.array([source_of[s] for s, _, _ in self.candidates])
-        self._mass = np.asarray(weights)[owner]
-        self._cumulative = np.cumsum(self._mass) if weighted else None
+        self._mass = np.asarray(factors)[owner]
+        self._cumulative = np.cumsum(self._mass) if repeated else None
 
     def source_shares(self) -> list[tuple[str, float]]:
         """Each source's expected share of the clips, in the order of ``sources``, as
-        ``(type, share)``: its candidates times its weight over the total. What a recipe's
+        ``(type, share)``: its candidates times its repeat factor over the total. What a recipe's
         mix of sources amounts to (a source with many short clips can dominate)."""
         owner = np.array([self._source_of[s] for s, _, _ in self.candidates])
         mass = np.bincount(owner, weights=self._mass, minlength=len(self._source_types))

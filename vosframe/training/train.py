@@ -83,7 +83,7 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
         meta["davis_videos"] = list(dataset.davis_videos)
     if fold is not None:
         meta["fold"] = fold
-    if hasattr(dataset, "source_shares"):  # what the mix of sources amounts to, weights included
+    if hasattr(dataset, "source_shares"):  # the mix of sources, repeat factors included
         meta["source_shares"] = [[kind, round(share, 4)] for kind, share in dataset.source_shares()]
     return Runner(
         model=model,

@@ -1,4 +1,4 @@
-"""Per-source sampling weights of the bank's training clips."""
+"""Per-source repeat factors of the bank's training clips."""
 
 from __future__ import annotations
 
@@ -39,32 +39,38 @@ SOURCES = [
 ]
 
 
-def test_without_weights_each_candidate_is_equally_likely(bank):
+def test_without_factors_each_candidate_is_equally_likely(bank):
     ds = _dataset(bank, SOURCES)
     owner = ["stress" if s.name.startswith("stress/") else "synthetic" for s in ds.sequences]
     counts = [sum(owner[s] == k for s, _, _ in ds.candidates) for k in ("synthetic", "stress")]
     shares = ds.source_shares()
     assert [k for k, _ in shares] == ["synthetic", "stress"]
     assert [v for _, v in shares] == pytest.approx(np.array(counts) / sum(counts))
-    # with a weight of 1 everywhere the shares stay, only the random stream changes
-    weighted = _dataset(bank, [dict(s, weight=1) for s in SOURCES])
-    assert weighted.source_shares() == pytest.approx(shares)
+    # with a factor of 1 everywhere the shares stay, only the random stream changes
+    repeated = _dataset(bank, [dict(s, repeat_factor=1) for s in SOURCES])
+    assert repeated.source_shares() == pytest.approx(shares)
 
 
-def test_a_weight_sets_a_sources_share_of_the_clips(bank):
+def test_a_repeat_factor_sets_a_sources_share_of_the_clips(bank):
     base = dict(_dataset(bank, SOURCES).source_shares())
-    ds = _dataset(bank, [SOURCES[0], dict(SOURCES[1], weight=4)])
+    ds = _dataset(bank, [SOURCES[0], dict(SOURCES[1], repeat_factor=4)])
     shares = dict(ds.source_shares())
     expected = 4 * base["stress"] / (4 * base["stress"] + base["synthetic"])
     assert shares["stress"] == pytest.approx(expected)
     drawn = np.mean([_from_stress(ds, i) for i in range(len(ds))])
     assert abs(drawn - expected) < 0.06  # 600 draws: ~3 standard deviations
     plain = np.mean([_from_stress(_dataset(bank, SOURCES), i) for i in range(len(ds))])
-    assert drawn - plain > 0.15  # the weight moved what is drawn, not only the report
+    assert drawn - plain > 0.15  # the factor moved what is drawn, not only the report
 
 
-@pytest.mark.parametrize("weight", [0, -1, float("nan"), "a lot", None])
-def test_a_bad_weight_is_refused_before_the_bank_is_built(tmp_path, weight):
-    with pytest.raises(ConfigError, match="weight of the 'stress' bank source.*Fix"):
-        _dataset(tmp_path / "bank", [SOURCES[0], dict(SOURCES[1], weight=weight)])
+@pytest.mark.parametrize("factor", [0, -1, float("nan"), "a lot", None])
+def test_a_bad_repeat_factor_is_refused_before_the_bank_is_built(tmp_path, factor):
+    with pytest.raises(ConfigError, match="repeat_factor of the 'stress' bank source.*Fix"):
+        _dataset(tmp_path / "bank", [SOURCES[0], dict(SOURCES[1], repeat_factor=factor)])
+    assert not (tmp_path / "bank").exists()
+
+
+def test_a_memory_datasets_weight_key_is_refused_with_the_bank_key_named(tmp_path):
+    with pytest.raises(ConfigError, match="takes repeat_factor, not weight.*Fix"):
+        _dataset(tmp_path / "bank", [SOURCES[0], dict(SOURCES[1], weight=2)])
     assert not (tmp_path / "bank").exists()
