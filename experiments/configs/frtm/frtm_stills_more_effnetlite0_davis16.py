@@ -1,4 +1,6 @@
-# Candidate recipe: FRTM's still-clip recipe (frtm_stills_effnetlite0_davis16.py) with more
+# Candidate recipe, not adopted (its masks of several objects shrink on the synthetic suites;
+# figures and rule: benchmarks/results/frtm_stills_more_folds34_heldout):
+# FRTM's still-clip recipe (frtm_stills_effnetlite0_davis16.py) with more
 # training clips per epoch, so that the DAVIS videos and the synthetic clips give as many clips as
 # in the shipped recipe and the still clips come on top (their shares fall, their numbers stay).
 # With the still clips' share taken from the others, the held-out figure and the synthetic suites

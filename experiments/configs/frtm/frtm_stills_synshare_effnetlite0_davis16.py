@@ -1,4 +1,6 @@
-# Candidate recipe: FRTM's still-clip recipe (frtm_stills_effnetlite0_davis16.py) with the
+# Candidate recipe, not adopted (its synthetic suites pass, its held-out folds lose; figures and
+# rule: benchmarks/results/frtm_stills_synshare_folds34_heldout):
+# FRTM's still-clip recipe (frtm_stills_effnetlite0_davis16.py) with the
 # synthetic clips repeated so that they keep the share of the training clips they have in the
 # shipped recipe (about three in four); the DAVIS videos and their still clips share the rest in
 # the still-clip recipe's proportion. The still-clip recipe gained on held-out folds but lost
