@@ -151,7 +151,6 @@ class BankClipDataset(Dataset):
                 names.append(name)
                 source_of.append(i)
         self.sequences = bank.load(names=names)
-        self._source_of = source_of
         self._source_types = [str(spec.get("type")) for spec in sources]
         self.key_prefix = "bank-" + hashlib.sha1(bank.fingerprint.encode()).hexdigest()[:10]
         self.num_frames, self.max_skip = int(num_frames), int(max_skip)
@@ -170,16 +169,15 @@ class BankClipDataset(Dataset):
                         self.candidates.append((s, f, obj))
         if not self.candidates:
             raise DataError(f"no training clip of {num_frames} frames in the bank {root}")
-        owner = np.array([source_of[s] for s, _, _ in self.candidates])
-        self._mass = np.asarray(factors)[owner]
+        self._owner = np.array([source_of[s] for s, _, _ in self.candidates])
+        self._mass = np.asarray(factors)[self._owner]
         self._cumulative = np.cumsum(self._mass) if repeated else None
 
     def source_shares(self) -> list[tuple[str, float]]:
         """Each source's expected share of the clips, in the order of ``sources``, as
         ``(type, share)``: its candidates times its repeat factor over the total. What a recipe's
         mix of sources amounts to (a source with many short clips can dominate)."""
-        owner = np.array([self._source_of[s] for s, _, _ in self.candidates])
-        mass = np.bincount(owner, weights=self._mass, minlength=len(self._source_types))
+        mass = np.bincount(self._owner, weights=self._mass, minlength=len(self._source_types))
         total = float(mass.sum())
         return [(kind, float(m) / total) for kind, m in zip(self._source_types, mass)]
 

@@ -5,18 +5,12 @@
 # object) candidates). Everything else is the shipped recipe. Per fold K and seed S:
 #   vosframe train experiments/configs/frtm/frtm_stills8_effnetlite0_davis16.py --fold K \
 #       --threads 1 --cfg-options seed=S --work-dir work_dirs/frtm_stills8_foldK_seedS
-_base_ = ["../../../configs/frtm/frtm_effnetlite0_davis16.py"]
+_base_ = ["./frtm_stills_effnetlite0_davis16.py"]
+# The still-clip recipe's sources, unchanged but for the still clips' spacing.
 train_dataset = dict(
     sources=[
-        dict(type="davis", root="../shared/data/davis2016/train_240p", split="train"),
-        dict(type="synthetic", count=96, length=24, seed=0),
-        dict(
-            type="davis_stills",
-            root="../shared/data/davis2016/train_240p",
-            split="train",
-            every=8,
-            length=8,
-            seed=0,
-        ),
+        _base_.train_dataset.sources[0],
+        _base_.train_dataset.sources[1],
+        dict(_base_.train_dataset.sources[2], every=8),
     ],
 )
