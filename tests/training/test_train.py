@@ -145,3 +145,18 @@ def test_bank_names_tell_apart_sources_made_with_other_settings():
     small, large = names(object_size=(0.5, 1.0)), names(object_size=(1.0, 1.5))
     assert small == names(object_size=[0.5, 1.0])  # a config's list is the same setting
     assert len({small[0], large[0], names()[0]}) == 3
+
+
+def test_staged_recipe_start_weights_pair_up_per_fold_and_seed(tmp_path):
+    from mmengine.config import Config
+
+    from vosframe.core.errors import ConfigError
+    from vosframe.training.train import start_weights
+
+    path = "work_dirs/stage1_fold{fold}_seed{seed}/vosframe_latest.pt"
+    cfg = Config(dict(load_from_vosframe=path, fold=3, seed=1))
+    assert start_weights(cfg) == "work_dirs/stage1_fold3_seed1/vosframe_latest.pt"
+    plain = Config(dict(load_from_vosframe="a/b.pt"))
+    assert start_weights(plain) == "a/b.pt"
+    with pytest.raises(ConfigError, match="--fold K"):
+        start_weights(Config(dict(load_from_vosframe=path, seed=0)))

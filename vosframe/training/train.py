@@ -7,7 +7,9 @@ Config keys (mmengine config, ``_base_`` inheritance):
 * ``train_dataloader``: ``batch_size``, ``num_workers`` (the dataset is filled in).
 * ``optim_wrapper``, ``param_scheduler``, ``train_cfg``: passed to the Runner.
 * ``load_from_vosframe``: optional vosframe checkpoint to start from (non-strict: e.g. a
-  trained FRTM as the start of G-FRTM).
+  trained FRTM as the start of G-FRTM, or an earlier training stage). ``{fold}`` and
+  ``{seed}`` in it are replaced by the run's fold and seed, so the stages of a staged
+  recipe pair up per fold and seed.
 * ``work_dir``, ``seed``.
 * ``fold``: optional fold of the DAVIS-2016 train table (:mod:`vosframe.data.folds`): every
   ``davis`` source of ``train_dataset`` keeps only that fold's fit videos (:func:`set_fold`;
@@ -57,7 +59,7 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
         trainer.to_dict() if hasattr(trainer, "to_dict") else trainer,
     )
     if cfg.get("load_from_vosframe"):
-        load_checkpoint(model.vos, cfg.load_from_vosframe, strict=False)
+        load_checkpoint(model.vos, start_weights(cfg), strict=False)
     dataset = build_from_cfg(cfg.train_dataset, DATASETS)
     loader = dict(cfg.get("train_dataloader", {}))
     loader.update(
@@ -103,6 +105,24 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
         resume=resume,
         cfg=cfg,
     )
+
+
+def start_weights(cfg: Config) -> str:
+    """The checkpoint a run starts from: ``cfg.load_from_vosframe`` with ``{fold}`` and
+    ``{seed}`` replaced by the run's fold and seed.
+
+    Raises:
+        ConfigError: ``{fold}`` in the path of a run without a fold.
+    """
+    path = str(cfg.load_from_vosframe)
+    if "{fold}" in path:
+        if cfg.get("fold") is None:
+            raise ConfigError(
+                f"{cfg.filename}: load_from_vosframe={path!r} names a fold's checkpoint, but "
+                "the run has no fold. Fix: train with --fold K, or give the checkpoint's path."
+            )
+        path = path.replace("{fold}", str(cfg.fold))
+    return path.replace("{seed}", str(cfg.get("seed", 0)))
 
 
 def set_fold(cfg: Config, fold: int) -> Config:
