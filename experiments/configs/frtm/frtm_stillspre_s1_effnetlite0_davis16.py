@@ -5,7 +5,7 @@
 # vosframe.data.stills) gained on held-out folds when mixed into the shipped recipe, but took
 # away the synthetic clips' share, and with it the multi-object and re-find behaviour the
 # synthetic suites check. Here they come first, so the video stage keeps the shipped mix. The
-# schedule is three epochs at the recipe's first learning rate: about as many still clips as
+# schedule is three epochs at the recipe's first learning rate: somewhat more still clips than
 # the mixed recipe drew in six. The rule the candidate is judged by was written before its first
 # fold model was trained (benchmarks/results/frtm_stillspre_folds34_heldout/). Per fold K, seed S:
 #   vosframe train experiments/configs/frtm/frtm_stillspre_s1_effnetlite0_davis16.py --fold K \
