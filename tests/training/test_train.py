@@ -147,7 +147,7 @@ def test_bank_names_tell_apart_sources_made_with_other_settings():
     assert len({small[0], large[0], names()[0]}) == 3
 
 
-def test_staged_recipe_start_weights_pair_up_per_fold_and_seed(tmp_path):
+def test_staged_recipe_start_weights_pair_up_per_fold_and_seed():
     from mmengine.config import Config
 
     from vosframe.core.errors import ConfigError

@@ -25,6 +25,7 @@ from vosframe.core.plugin_weights import save_plugin_weights
 from vosframe.data.davis import open_davis
 from vosframe.data.folds import fold_table
 from vosframe.plugins.reuse_gate import ReuseGate
+from vosframe.training.train import start_weights
 
 from .calibration import gate_calibration, simulate_gate
 from .mask_traces import (
@@ -95,13 +96,15 @@ def train_from_config(
 
     ``fold`` (the selection protocol, :mod:`vosframe.data.folds`): record only that fold's
     fit videos of DAVIS-2016 train, so its select videos stay unseen by the gate too;
-    ``{fold}`` in ``load_from_vosframe`` is replaced by the fold number (the fold's base
-    model), and the default work dir gets a ``_fold<K>`` suffix.
+    ``{fold}`` and ``{seed}`` in ``load_from_vosframe`` are replaced by the fold number and
+    the config's ``seed`` (the fold's base model; :func:`~vosframe.training.train.start_weights`),
+    and the default work dir gets a ``_fold<K>`` suffix.
 
     Raises:
         ConfigError: The config has no ``gate_traces`` or no ``load_from_vosframe``, its
             gate's variant is not one of those three, or a ``reuse_mask`` gate's
-            ``mask_target`` is unknown (before any trace is recorded).
+            ``mask_target`` is unknown, or ``{fold}`` is in ``load_from_vosframe`` without
+            a fold (before any trace is recorded).
         InputError: Unknown fold, or the data folder lacks some of the fold table's videos.
     """
     torch.set_flush_denormal(True)
@@ -114,12 +117,12 @@ def train_from_config(
             f"{config}: training the gate on traces needs gate_traces=dict(data=FOLDER, ...) "
             "and load_from_vosframe=BASE_WEIGHTS in the config"
         )
-    base_weights = str(cfg.load_from_vosframe)
+    cfg.fold = fold
+    base_weights = start_weights(cfg)  # before any trace: a {fold} without a fold is refused
     if fold is not None:
         table = fold_table(spec.get("fold_table"))
         spec["sequences"] = list(table.fit_of(fold, open_davis(spec["data"]).names, spec["data"]))
         spec["fold"] = fold
-        base_weights = base_weights.replace("{fold}", str(fold))
     if spec.get("threads"):  # the result depends on it (float summation order)
         torch.set_num_threads(int(spec["threads"]))
     torch.manual_seed(int(spec.get("seed", 0)))  # the gate's initial weights
