@@ -76,6 +76,17 @@ def test_train_exports_weights_and_resume_continues_the_run(tmp_path):
     assert "resumed epoch: 1, iter: 2" in logs
 
 
+def test_missing_earlier_stage_is_refused_before_any_work(tmp_path):
+    from vosframe.core.errors import InputError
+
+    cfg = _config(tmp_path, epochs=1)
+    stage1 = tmp_path / "stage1_seed{seed}" / "vosframe_latest.pt"
+    wd = tmp_path / "wd"
+    with pytest.raises(InputError, match=r"stage1_seed0.*does not exist.*train that stage"):
+        train(cfg, str(wd), options={"load_from_vosframe": str(stage1)})
+    assert not wd.exists()
+
+
 def test_torchrun_ddp_on_cpu(tmp_path):
     cfg = _config(tmp_path, epochs=1)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

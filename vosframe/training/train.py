@@ -40,7 +40,7 @@ from mmengine.runner import Runner
 
 from vosframe.builder import load_config
 from vosframe.core.checkpoint import load_checkpoint
-from vosframe.core.errors import ConfigError
+from vosframe.core.errors import ConfigError, InputError
 from vosframe.registry import DATASETS, build_from_cfg
 from vosframe.training.adapter import EpochHook, ExportHook, VOSTrainModel
 
@@ -53,13 +53,20 @@ def build_runner(cfg: Config, work_dir: str | None = None, resume: bool = False)
     """Build the Runner for ``cfg`` (see the module docstring for the keys)."""
     if _distributed() and not dist.is_initialized():
         dist.init_process_group(backend="gloo")
+    weights = start_weights(cfg) if cfg.get("load_from_vosframe") else None
+    if weights is not None and not Path(weights).is_file():
+        raise InputError(
+            f"{cfg.filename}: load_from_vosframe={weights!r} does not exist: the run starts "
+            "from an earlier stage's weights. Fix: train that stage first (the config's header "
+            "names its command), or give a checkpoint with --cfg-options load_from_vosframe=PATH."
+        )
     trainer = cfg.get("plugin_trainer")
     model = VOSTrainModel(
         cfg.model.to_dict() if hasattr(cfg.model, "to_dict") else cfg.model,
         trainer.to_dict() if hasattr(trainer, "to_dict") else trainer,
     )
-    if cfg.get("load_from_vosframe"):
-        load_checkpoint(model.vos, start_weights(cfg), strict=False)
+    if weights is not None:
+        load_checkpoint(model.vos, weights, strict=False)
     dataset = build_from_cfg(cfg.train_dataset, DATASETS)
     loader = dict(cfg.get("train_dataloader", {}))
     loader.update(
