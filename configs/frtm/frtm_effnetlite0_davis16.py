@@ -1,8 +1,5 @@
 # FRTM, EfficientNet-Lite0, trained on DAVIS-2016 train (240p) + synthetic clips: the shipped
-# `frtm` (its figures and how its file was trained: configs/frtm/README.md). Stage 2 of 2: it
-# starts from the weights of stage 1 (frtm_effnetlite0_davis16_s1.py: three epochs of the same
-# clips at the first learning rate), so the refiner trains nine epochs in all:
-#   vosframe train configs/frtm/frtm_effnetlite0_davis16_s1.py --work-dir work_dirs/frtm_s1
+# `frtm` (its figures and how its file was trained: configs/frtm/README.md).
 #   vosframe train configs/frtm/frtm_effnetlite0_davis16.py --work-dir work_dirs/frtm
 _base_ = [
     "../_base_/models/frtm_effnetlite0.py",
@@ -23,6 +20,3 @@ model = dict(
     # fitting settings and the backbone), so later runs skip the fits (official tmcache).
     train_tm_cache="work_dirs/tm_cache",
 )
-# Stage 1's weights. A fold run of the recipe starts from the same fold and seed of stage 1:
-#   --cfg-options load_from_vosframe='work_dirs/frtm_s1_fold{fold}_seed{seed}/vosframe_latest.pt'
-load_from_vosframe = "work_dirs/frtm_s1/vosframe_latest.pt"

@@ -7,8 +7,6 @@
 #   vosframe train experiments/configs/frtm/frtm_hard_effnetlite0_davis16.py --fold K \
 #       --threads 1 --work-dir work_dirs/frtm_hard_foldK_seed0
 _base_ = ["../../../configs/frtm/frtm_effnetlite0_davis16.py"]
-# From ImageNet weights, not from the shipped recipe's first stage.
-load_from_vosframe = None
 train_dataset = dict(
     sources=[
         dict(type="davis", root="../shared/data/davis2016/train_240p", split="train"),

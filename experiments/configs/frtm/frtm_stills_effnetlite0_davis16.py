@@ -14,8 +14,6 @@
 #   vosframe select --config configs/frtm/frtm_effnetlite0_davis16.py --folds K \
 #       --checkpoint 'work_dirs/frtm_stills_fold{fold}_seedS/vosframe_latest.pt' ...
 _base_ = ["../../../configs/frtm/frtm_effnetlite0_davis16.py"]
-# From ImageNet weights, not from the shipped recipe's first stage.
-load_from_vosframe = None
 train_dataset = dict(
     sources=[
         dict(type="davis", root="../shared/data/davis2016/train_240p", split="train"),

@@ -6,8 +6,6 @@
 #   vosframe bench --config experiments/configs/frtm/frtm_tminf_effnetlite0_davis16.py \
 #       --checkpoint work_dirs/frtm_v1/vosframe_latest.pt --data DAVIS_FOLDER --no-flops
 _base_ = ["../../../configs/frtm/frtm_effnetlite0_davis16.py"]
-# From ImageNet weights, not from the shipped recipe's first stage.
-load_from_vosframe = None
 model = dict(
     target_model=dict(
         preset="fast",

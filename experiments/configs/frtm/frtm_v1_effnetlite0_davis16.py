@@ -10,6 +10,4 @@ _base_ = [
     "../../../configs/frtm/frtm_effnetlite0_davis16.py",
     "../../../configs/_base_/models/frtm_tm_v1.py",
 ]
-# From ImageNet weights, not from the shipped recipe's first stage.
-load_from_vosframe = None
 model = dict(target_model={{_base_.tm_v1}}, train_target_model={{_base_.train_tm_v1}})
