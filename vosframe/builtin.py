@@ -75,11 +75,12 @@ def register_hooks(register: Register) -> None:
 
 @hookimpl
 def register_losses(register: Register) -> None:
-    """Auxiliary training losses: the temporal consistency loss."""
-    from vosframe.losses import TemporalConsistencyLoss
+    """Auxiliary training losses: temporal consistency, soft IoU and the memory model's."""
+    from vosframe.losses import SoftIoULoss, TemporalConsistencyLoss
     from vosframe.models.stcn.losses import MaskConsistencyLoss, UnbiasedGuidanceLoss
 
     register(TemporalConsistencyLoss)
+    register(SoftIoULoss)
     register(UnbiasedGuidanceLoss)
     register(MaskConsistencyLoss)
 
