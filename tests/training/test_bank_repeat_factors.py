@@ -74,3 +74,37 @@ def test_a_memory_datasets_weight_key_is_refused_with_the_bank_key_named(tmp_pat
     with pytest.raises(ConfigError, match="takes repeat_factor, not weight.*Fix"):
         _dataset(tmp_path / "bank", [SOURCES[0], dict(SOURCES[1], weight=2)])
     assert not (tmp_path / "bank").exists()
+
+
+@pytest.mark.parametrize("share", [0.2, 0.6])
+def test_a_share_fixes_a_sources_part_of_the_clips_whatever_its_candidates(bank, share):
+    ds = _dataset(bank, [SOURCES[0], dict(SOURCES[1], share=share)])
+    assert dict(ds.source_shares())["stress"] == pytest.approx(share)
+    drawn = np.mean([_from_stress(ds, i) for i in range(len(ds))])
+    assert abs(drawn - share) < 3 * np.sqrt(share * (1 - share) / len(ds)) + 0.01
+    # the same share from a source with other candidates (a longer stress clip)
+    longer = dict(SOURCES[1], length=18, share=share)
+    assert dict(_dataset(bank, [SOURCES[0], longer]).source_shares())["stress"] == pytest.approx(
+        share
+    )
+
+
+@pytest.mark.parametrize(
+    "sources, match",
+    [
+        ([SOURCES[0], dict(SOURCES[1], share=1.2)], "share of the 'stress' bank source.*Fix"),
+        ([SOURCES[0], dict(SOURCES[1], share="half")], "share of the 'stress' bank source.*Fix"),
+        (
+            [SOURCES[0], dict(SOURCES[1], share=0.3, repeat_factor=2)],
+            "both share and repeat_factor.*Fix",
+        ),
+        (
+            [dict(SOURCES[0], share=0.5), dict(SOURCES[1], share=0.5)],
+            "leave no part of the clips.*Fix",
+        ),
+    ],
+)
+def test_bad_shares_are_refused_before_the_bank_is_built(tmp_path, sources, match):
+    with pytest.raises(ConfigError, match=match):
+        _dataset(tmp_path / "bank", sources)
+    assert not (tmp_path / "bank").exists()

@@ -29,6 +29,7 @@ def _sources(specs: Sequence[dict[str, Any]], size: tuple[int, int]):
         kind = spec.pop("type", None)
         mirror = bool(spec.pop("mirror", False))
         spec.pop("repeat_factor", None)
+        spec.pop("share", None)
         if kind == "davis":
             source = davis_source(**spec)
         elif kind == "davis_stills":
@@ -76,6 +77,46 @@ def _repeat_factors(specs: Sequence[dict[str, Any]]) -> list[float]:
     return out
 
 
+def _shares(specs: Sequence[dict[str, Any]]) -> list[float | None]:
+    """Each source's ``share`` of the clips (None: the source has no share).
+
+    Raises:
+        ConfigError: A share outside (0, 1), a source with both ``share`` and
+            ``repeat_factor``, shares that leave nothing to the sources without one, or
+            every source with a share, before any work.
+    """
+    out: list[float | None] = []
+    for spec in specs:
+        if "share" not in spec:
+            out.append(None)
+            continue
+        kind = spec.get("type")
+        if "repeat_factor" in spec:
+            raise ConfigError(
+                f"the {kind!r} bank source has both share and repeat_factor. Fix: keep one "
+                f"(share fixes the source's part of the clips, repeat_factor scales its "
+                f"candidates)."
+            )
+        try:
+            share = float(spec["share"])
+        except (TypeError, ValueError):
+            share = float("nan")
+        if not 0.0 < share < 1.0:
+            raise ConfigError(
+                f"the share of the {kind!r} bank source must be in (0, 1), got "
+                f"{spec['share']!r}. Fix: give the source's part of the clips, e.g. 0.25."
+            )
+        out.append(share)
+    given = [x for x in out if x is not None]
+    if given and (len(given) == len(out) or sum(given) >= 1.0):
+        raise ConfigError(
+            f"bank source shares {given} leave no part of the clips to the sources without a "
+            f"share. Fix: give shares summing to less than 1 and leave at least one source "
+            f"without one (it takes the rest)."
+        )
+    return out
+
+
 class BankClipDataset(Dataset):
     """Per-object training clips (FRTM style) with precomputed backbone features.
 
@@ -108,7 +149,10 @@ class BankClipDataset(Dataset):
             as likely as one of a source without it (default 1, as Detectron2's repeat
             factors), so a source's share of the clips can be set apart from how many
             candidates it has (without any factor the random stream, hence every item, is
-            as before).
+            as before); ``share=s`` in a source (instead of ``repeat_factor``) sets that
+            factor so the source makes up the part ``s`` of the clips whatever its number of
+            candidates, e.g. the same DAVIS share for a fold's 24 fit videos and for all 30
+            (the sources without a share split the rest as their factors say).
         size: Stored frame size ``(H, W)``.
         strides: Stored feature strides.
         num_frames: Clip length ``T``.
@@ -138,7 +182,8 @@ class BankClipDataset(Dataset):
 
         size = (int(size[0]), int(size[1]))
         factors = _repeat_factors(sources)
-        repeated = any("repeat_factor" in spec for spec in sources)
+        shares = _shares(sources)
+        repeated = any("repeat_factor" in spec or "share" in spec for spec in sources)
         bank = FeatureBank(root, {"backbone": backbone}, size, strides)
         distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
         if not distributed or torch.distributed.get_rank() == 0:
@@ -170,8 +215,35 @@ class BankClipDataset(Dataset):
         if not self.candidates:
             raise DataError(f"no training clip of {num_frames} frames in the bank {root}")
         self._owner = np.array([source_of[s] for s, _, _ in self.candidates])
+        factors = self._share_factors(factors, shares)
         self._mass = np.asarray(factors)[self._owner]
         self._cumulative = np.cumsum(self._mass) if repeated else None
+
+    def _share_factors(self, factors: list[float], shares: list[float | None]) -> list[float]:
+        """Repeat factors with each ``share`` source's factor set so that its candidates
+        make up that share of the clips (the sources without a share keep theirs and split
+        the rest in proportion).
+
+        Raises:
+            DataError: A source with a share has no clip candidates.
+        """
+        if all(x is None for x in shares):
+            return factors
+        counts = np.bincount(self._owner, minlength=len(shares))
+        rest = sum(f * counts[i] for i, f in enumerate(factors) if shares[i] is None)
+        given = sum(x for x in shares if x is not None)
+        out = list(factors)
+        for i, share in enumerate(shares):
+            if share is None:
+                continue
+            if counts[i] == 0:
+                raise DataError(
+                    f"the {self._source_types[i]!r} bank source has share={share} but no "
+                    f"training clip of {self.num_frames} frames. Fix: check the source, or "
+                    f"drop its share."
+                )
+            out[i] = share * rest / ((1.0 - given) * counts[i])
+        return out
 
     def source_shares(self) -> list[tuple[str, float]]:
         """Each source's expected share of the clips, in the order of ``sources``, as
