@@ -8,6 +8,8 @@ official checkpoint maps onto these blocks by renaming only the prefix (see
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -63,16 +65,47 @@ class TSE(nn.Module):
         return self.transform(torch.cat((reduced, score.to(reduced.dtype)), dim=1))
 
 
+BNStats = Literal["running", "sample"]
+
+
+class SampleStatBatchNorm2d(nn.BatchNorm2d):
+    """Batch norm that normalises each sample with its own statistics, in training and at
+    inference: ``instance_norm`` with the layer's affine weights.
+
+    It keeps ``BatchNorm2d``'s parameters and buffers (the same state-dict keys, so files of
+    either kind load into it) but never reads or updates the running statistics. Training
+    runs the refiner on one clip at a time, so a batch-norm layer there sees a batch of one
+    and normalises each sample by its own statistics; evaluating it with running averages
+    of those statistics instead is not what it was trained with, and how far off it is
+    depends on the mix and order of the training clips. This layer evaluates it exactly as
+    it was trained, and treats each object of a batch on its own.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample, per-channel normalisation, then the affine weights."""
+        return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
+
+
+def batch_norm(channels: int, stats: BNStats) -> nn.BatchNorm2d:
+    """A batch-norm layer: running statistics at inference (``"running"``, PyTorch's
+    ``BatchNorm2d``) or each sample's own (``"sample"``, :class:`SampleStatBatchNorm2d`)."""
+    if stats == "running":
+        return nn.BatchNorm2d(channels)
+    if stats == "sample":
+        return SampleStatBatchNorm2d(channels)
+    raise ValueError(f"bn_stats must be 'running' or 'sample', got {stats!r}")
+
+
 class RRB(nn.Module):
     """Residual refinement block: ``h = conv1x1(x)``; ``relu(h + bblock(h))``."""
 
-    def __init__(self, channels: int, use_bn: bool = True) -> None:
+    def __init__(self, channels: int, use_bn: bool = True, bn_stats: BNStats = "running") -> None:
         super().__init__()
         self.conv1x1 = conv(channels, channels, 1)
         if use_bn:
             self.bblock = nn.Sequential(
                 conv(channels, channels, 3),
-                nn.BatchNorm2d(channels),
+                batch_norm(channels, bn_stats),
                 nn.ReLU(),
                 conv(channels, channels, 3, bias=False),
             )

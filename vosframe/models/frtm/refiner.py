@@ -11,7 +11,15 @@ from torch import nn
 
 from vosframe.core.stages import Refiner
 from vosframe.core.state import Features
-from vosframe.models.frtm.blocks import CAB, RRB, TSE, FastHead, OfficialHead, resize_to
+from vosframe.models.frtm.blocks import (
+    CAB,
+    RRB,
+    TSE,
+    BNStats,
+    FastHead,
+    OfficialHead,
+    resize_to,
+)
 
 HeadKind = Literal["fast", "official"]
 
@@ -27,13 +35,18 @@ class FRTMLevel(nn.Module):
     """
 
     def __init__(
-        self, feature_channels: int, score_channels: int, width: int, use_bn: bool
+        self,
+        feature_channels: int,
+        score_channels: int,
+        width: int,
+        use_bn: bool,
+        bn_stats: BNStats = "running",
     ) -> None:
         super().__init__()
         self.tse = TSE(feature_channels, score_channels, width)
-        self.rrb1 = RRB(width, use_bn=use_bn)
+        self.rrb1 = RRB(width, use_bn=use_bn, bn_stats=bn_stats)
         self.cab = CAB(width)
-        self.rrb2 = RRB(width, use_bn=use_bn)
+        self.rrb2 = RRB(width, use_bn=use_bn, bn_stats=bn_stats)
 
     def forward(
         self, feature: torch.Tensor, score: torch.Tensor, x: torch.Tensor | None
@@ -98,6 +111,14 @@ class FRTMRefiner(Refiner):
         width: Internal channels (64 in FRTM).
         score_channels: Channels of the localizer's score (1 for FRTM).
         use_bn: Batch norm in the RRBs (True in FRTM's released models).
+        bn_stats: Which statistics those batch-norm layers normalise with.
+            ``"running"``: PyTorch's batch norm (batch statistics in training, running
+            averages at inference), right for weights trained on batches of clips, as the
+            official models (16 clips per refiner call). ``"sample"``: each sample's own
+            statistics, in training and at inference
+            (:class:`~vosframe.models.frtm.blocks.SampleStatBatchNorm2d`), which is what the
+            clip loop of :mod:`vosframe.core.training` trains: it calls the refiner on one
+            clip at a time. The two kinds of file load into either.
         head: ``'fast'`` or ``'official'``.
         head_stride: Stride at which the fast head computes the logit (2 or 4).
     """
@@ -110,6 +131,7 @@ class FRTMRefiner(Refiner):
         width: int = 64,
         score_channels: int = 1,
         use_bn: bool = True,
+        bn_stats: BNStats = "running",
         head: HeadKind = "fast",
         head_stride: int = 2,
     ) -> None:
@@ -129,7 +151,10 @@ class FRTMRefiner(Refiner):
         self.score_channels = score_channels
         self.head_kind: HeadKind = head
         self.stages = nn.ModuleDict(
-            {str(s): FRTMLevel(feature_channels[s], score_channels, width, use_bn) for s in levels}
+            {
+                str(s): FRTMLevel(feature_channels[s], score_channels, width, use_bn, bn_stats)
+                for s in levels
+            }
         )
         last = levels[-1]
         if head == "official":
