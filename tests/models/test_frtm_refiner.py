@@ -265,3 +265,37 @@ def test_convert_rejects_unknown_and_missing_keys() -> None:
     model["refiner.TSE.layer4.reduce.0.weight"] = torch.zeros(64, 512, 1, 1)
     with pytest.raises(CheckpointError, match="expected 256"):
         convert_official_frtm(model)
+
+
+def test_sample_statistics_are_what_training_with_one_clip_normalised_with():
+    """bn_stats='sample': in eval mode each object is normalised with its own statistics,
+    exactly as a batch-norm layer in training mode on a batch of one; running averages
+    (the default) give something else. Files of either kind load into either."""
+    feats = make_features(size=(64, 96))
+    score = torch.randn(2, 1, 4, 6)
+    running = make_refiner().eval()
+    sample = FRTMRefiner(CHANNELS, bn_stats="sample")
+    sample.load_state_dict(running.state_dict())
+    sample.eval()
+    with torch.no_grad():
+        both = sample.run(score, feats, (64, 96)).logits
+        # each object alone gives the same (no mixing across the batch of objects)
+        alone = torch.cat([sample.run(score[i : i + 1], feats, (64, 96)).logits for i in (0, 1)])
+        torch.testing.assert_close(both, alone, rtol=1e-4, atol=1e-4)
+        # ... and equals the running-statistics refiner put in training mode, one object
+        # at a time (batch statistics of a batch of one), with no dropout or other change
+        trained = make_refiner().train()
+        ref = torch.cat([trained.run(score[i : i + 1], feats, (64, 96)).logits for i in (0, 1)])
+        torch.testing.assert_close(both, ref, rtol=1e-4, atol=1e-4)
+        assert not torch.allclose(both, running.run(score, feats, (64, 96)).logits, atol=1e-3)
+    # the running statistics are never read nor updated
+    before = {k: v.clone() for k, v in sample.state_dict().items() if "running" in k}
+    sample.train()
+    sample.run(score, feats, (64, 96))
+    after = sample.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_unknown_bn_stats_is_explained():
+    with pytest.raises(ValueError, match="bn_stats.*Fix"):
+        FRTMRefiner(CHANNELS, bn_stats="batch")

@@ -93,7 +93,10 @@ def batch_norm(channels: int, stats: BNStats) -> nn.BatchNorm2d:
         return nn.BatchNorm2d(channels)
     if stats == "sample":
         return SampleStatBatchNorm2d(channels)
-    raise ValueError(f"bn_stats must be 'running' or 'sample', got {stats!r}")
+    raise ValueError(
+        f"bn_stats must be 'running' or 'sample', got {stats!r}. Fix: 'running' for weights "
+        f"trained on batches of clips, 'sample' for the statistics of each sample."
+    )
 
 
 class RRB(nn.Module):
