@@ -38,6 +38,10 @@ class VOSModel(nn.Module):
             larger than this at a reduced size (None: native size).
         aux_losses: Auxiliary training losses (configs for :data:`vosframe.registry.LOSSES`,
             e.g. ``dict(type="TemporalConsistencyLoss", level=8)``); training only.
+        train_refiner_batch: Training only: the clip loop runs the refiner once per frame
+            on all clips of a batch (the official FRTM training's refiner call, so
+            batch-norm layers see statistics over clips) instead of once per clip. Without
+            a plugin trainer only (:mod:`vosframe.core.training`).
 
     Attributes:
         plugins: Attached plugins, in attachment order (an ``nn.ModuleList``, so their
@@ -61,8 +65,10 @@ class VOSModel(nn.Module):
         aggregation: str = "min_odds",
         max_internal_size: int | None = None,
         aux_losses: Sequence[dict[str, Any]] | None = None,
+        train_refiner_batch: bool = False,
     ) -> None:
         super().__init__()
+        self.train_refiner_batch = bool(train_refiner_batch)
         self.feature_extractor = feature_extractor
         self.localizer = localizer
         self.refiner = refiner

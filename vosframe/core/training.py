@@ -112,12 +112,16 @@ def clip_loss(
     """Losses of an unrolled batch of clips (mean over clips and frames).
 
     ``trainer`` (a plugin's recipe) computes each frame's logits and its own losses.
+    Without one, a model with ``train_refiner_batch`` runs its refiner once per frame on
+    all clips of the batch (:func:`_batched_clip_loss`) instead of once per clip.
 
     Returns:
         ``{"loss_seg": ..., **plugin losses}`` (keys with ``loss`` are summed by mmengine)
         plus logged extras without ``loss`` in their name.
     """
     check_batch(batch)
+    if trainer is None and getattr(model, "train_refiner_batch", False):
+        return _batched_clip_loss(model, batch)
     trains = trainer is not None
     learn_loc = model.trains_localizer
     follow = model.updates_in_training
@@ -155,6 +159,58 @@ def clip_loss(
                 with torch.set_grad_enabled(learn_loc):
                     model.localizer.update(feats, [state], prob if learn_loc else prob.detach(), t)
             prev_prob = prob.detach()
+            with torch.no_grad():
+                pred = logits.float() > 0
+                inter = (pred & (gt > 0.5)).sum()
+                union = (pred | (gt > 0.5)).sum()
+                sums["iou"].append(torch.where(union > 0, inter / union.clamp(min=1), 1.0))
+    return {k: torch.stack([x.float() for x in v]).mean() for k, v in sums.items()}
+
+
+def _batched_clip_loss(model: VOSModel, batch: dict) -> dict[str, torch.Tensor]:
+    """:func:`clip_loss` without a plugin trainer, the refiner run once per frame on the
+    ``B`` clips together (the official FRTM training's refiner call): its batch-norm layers
+    then normalise with statistics over the clips, which their running averages estimate
+    at inference. Localizers, auxiliary losses and updates stay per clip. Same losses,
+    logged values and averaging as the per-clip loop."""
+    learn_loc = model.trains_localizer
+    follow = model.updates_in_training
+    aux = model.aux_levels
+    sums: dict[str, list[torch.Tensor]] = defaultdict(list)
+    frames, masks = batch["frames"], batch["masks"].float()
+    n = frames.shape[0]
+    keys = batch.get("keys") or [None] * n
+    states, prev = [], []
+    for b in range(n):
+        feats0 = _frame_features(model, batch, b, 0)
+        with torch.set_grad_enabled(learn_loc):
+            states.append(
+                model.init_training_state(feats0, masks[b, 0][None], frames[b, 0][None], keys[b])
+            )
+        prev.append(masks[b, 0][None])
+    for t in range(1, frames.shape[1]):
+        feats = [_frame_features(model, batch, b, t) for b in range(n)]
+        with torch.set_grad_enabled(learn_loc):
+            scores = [model.localizer.localize(feats[b], [states[b]]) for b in range(n)]
+        stacked = Features(
+            {s: torch.cat([f.maps[s] for f in feats]) for s in feats[0].maps},
+            feats[0].image_size,
+        )
+        gts = masks[:, t]
+        out = model.refiner.run(torch.cat(scores), stacked, tuple(gts.shape[-2:]), capture=aux)
+        for b in range(n):
+            logits, gt = out.logits[b : b + 1], gts[b : b + 1]
+            captured = {s: v[b : b + 1] for s, v in out.captured.items()}
+            ctx = LossContext(t, scores[b], captured, logits, gt, prev[b])
+            for k, v in model.frame_losses(ctx).items():
+                sums[k].append(v)
+            sums["loss_seg"].append(F.binary_cross_entropy_with_logits(logits.float(), gt))
+            prob = torch.sigmoid(logits.float())
+            if follow:
+                with torch.set_grad_enabled(learn_loc):
+                    update = prob if learn_loc else prob.detach()
+                    model.localizer.update(feats[b], [states[b]], update, t)
+            prev[b] = prob.detach()
             with torch.no_grad():
                 pred = logits.float() > 0
                 inter = (pred & (gt > 0.5)).sum()

@@ -69,6 +69,8 @@ class FRTM(VOSModel):
         train_tm_cache: Folder of a disk cache of the training target models
             (:mod:`~vosframe.models.frtm.tm_cache`), shared by runs with the same fitting
             settings and backbone (None: memory only, per process).
+        train_refiner_batch: Training: the refiner runs on all clips of a batch at once,
+            as in the official training (:class:`~vosframe.core.model.VOSModel`).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class FRTM(VOSModel):
         max_internal_size: int | None = None,
         aux_losses: list[dict[str, Any]] | None = None,
         train_tm_cache: str | None = None,
+        train_refiner_batch: bool = False,
     ) -> None:
         from vosframe.registry import BACKBONES, build_from_cfg
 
@@ -96,6 +99,7 @@ class FRTM(VOSModel):
             aggregation=aggregation,
             max_internal_size=max_internal_size,
             aux_losses=aux_losses,
+            train_refiner_batch=train_refiner_batch,
         )
         localizer.set_feature_fn(self._augmented_features)
         self._train_tm: FRTMTargetModel | None = None
