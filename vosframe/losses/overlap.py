@@ -20,12 +20,13 @@ class SoftIoULoss(AuxLoss):
 
     Why: per-pixel cross entropy on small objects is dominated by background pixels; a
     model trained with it alone can sit for a long time at probabilities below 0.5 on the
-    object (empty thresholded masks, a low loss) and ends with masks that shrink. The soft
-    IoU weighs the object as a whole, whatever its size, so it pulls object pixels up from
-    the start. It is added to the clip loop's cross entropy, not a replacement for it.
+    object (empty thresholded masks at a low loss). The soft IoU weighs the object as a
+    whole, whatever its size, so it pulls object pixels up from the start. It is added to
+    the clip loop's cross entropy, not a replacement for it.
 
-    A frame whose object is absent (empty ground truth) scores ``smooth / (sum(p) +
-    smooth)``: near 1 while anything is predicted, 0 loss for an empty prediction.
+    On a frame whose object is absent (empty ground truth) the soft IoU is
+    ``smooth / (sum(p) + smooth)``: the loss is near 1 while much is predicted and 0 for
+    an empty prediction.
 
     Args:
         refiner_channels: Output channels per refiner level (given by the model; unused:
