@@ -88,6 +88,37 @@ def _frame_features(model: VOSModel, batch: dict, b: int, t: int) -> Features:
         return Features(extractor(image), size)
 
 
+def _close_frame(
+    model: VOSModel,
+    sums: dict[str, list[torch.Tensor]],
+    logits: torch.Tensor,
+    gt: torch.Tensor,
+    feats: Features,
+    state: Any,
+    t: int,
+) -> torch.Tensor:
+    """Add a frame's segmentation loss and logged IoU, update a localizer that follows the
+    clip with the frame's probability; returns that probability, detached (the next
+    frame's ``prev_prob``)."""
+    sums["loss_seg"].append(F.binary_cross_entropy_with_logits(logits.float(), gt))
+    prob = torch.sigmoid(logits.float())
+    if model.updates_in_training:
+        learn_loc = model.trains_localizer
+        with torch.set_grad_enabled(learn_loc):
+            model.localizer.update(feats, [state], prob if learn_loc else prob.detach(), t)
+    sums["iou"].append(_iou(logits, gt))
+    return prob.detach()
+
+
+def _iou(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """IoU of the thresholded logits with the ground truth (1 when both are empty); logged."""
+    with torch.no_grad():
+        pred = logits.float() > 0
+        inter = (pred & (gt > 0.5)).sum()
+        union = (pred | (gt > 0.5)).sum()
+        return torch.where(union > 0, inter / union.clamp(min=1), 1.0)
+
+
 def check_batch(batch: dict) -> None:
     """Validate the shapes of a training batch.
 
@@ -124,7 +155,6 @@ def clip_loss(
         return _batched_clip_loss(model, batch)
     trains = trainer is not None
     learn_loc = model.trains_localizer
-    follow = model.updates_in_training
     aux = model.aux_levels
     sums: dict[str, list[torch.Tensor]] = defaultdict(list)
     frames, masks = batch["frames"], batch["masks"].float()
@@ -153,17 +183,7 @@ def clip_loss(
                 ctx = LossContext(t, score, out.captured, logits, gt, prev_prob)
                 for k, v in model.frame_losses(ctx).items():
                     sums[k].append(v)
-            sums["loss_seg"].append(F.binary_cross_entropy_with_logits(logits.float(), gt))
-            prob = torch.sigmoid(logits.float())
-            if follow:
-                with torch.set_grad_enabled(learn_loc):
-                    model.localizer.update(feats, [state], prob if learn_loc else prob.detach(), t)
-            prev_prob = prob.detach()
-            with torch.no_grad():
-                pred = logits.float() > 0
-                inter = (pred & (gt > 0.5)).sum()
-                union = (pred | (gt > 0.5)).sum()
-                sums["iou"].append(torch.where(union > 0, inter / union.clamp(min=1), 1.0))
+            prev_prob = _close_frame(model, sums, logits, gt, feats, state, t)
     return {k: torch.stack([x.float() for x in v]).mean() for k, v in sums.items()}
 
 
@@ -174,7 +194,6 @@ def _batched_clip_loss(model: VOSModel, batch: dict) -> dict[str, torch.Tensor]:
     at inference. Localizers, auxiliary losses and updates stay per clip. Same losses,
     logged values and averaging as the per-clip loop."""
     learn_loc = model.trains_localizer
-    follow = model.updates_in_training
     aux = model.aux_levels
     sums: dict[str, list[torch.Tensor]] = defaultdict(list)
     frames, masks = batch["frames"], batch["masks"].float()
@@ -204,16 +223,5 @@ def _batched_clip_loss(model: VOSModel, batch: dict) -> dict[str, torch.Tensor]:
             ctx = LossContext(t, scores[b], captured, logits, gt, prev[b])
             for k, v in model.frame_losses(ctx).items():
                 sums[k].append(v)
-            sums["loss_seg"].append(F.binary_cross_entropy_with_logits(logits.float(), gt))
-            prob = torch.sigmoid(logits.float())
-            if follow:
-                with torch.set_grad_enabled(learn_loc):
-                    update = prob if learn_loc else prob.detach()
-                    model.localizer.update(feats[b], [states[b]], update, t)
-            prev[b] = prob.detach()
-            with torch.no_grad():
-                pred = logits.float() > 0
-                inter = (pred & (gt > 0.5)).sum()
-                union = (pred | (gt > 0.5)).sum()
-                sums["iou"].append(torch.where(union > 0, inter / union.clamp(min=1), 1.0))
+            prev[b] = _close_frame(model, sums, logits, gt, feats[b], states[b], t)
     return {k: torch.stack([x.float() for x in v]).mean() for k, v in sums.items()}
