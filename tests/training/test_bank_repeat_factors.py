@@ -108,3 +108,19 @@ def test_bad_shares_are_refused_before_the_bank_is_built(tmp_path, sources, matc
     with pytest.raises(ConfigError, match=match):
         _dataset(tmp_path / "bank", sources)
     assert not (tmp_path / "bank").exists()
+
+
+def test_a_share_beside_sources_without_clips_is_explained(bank):
+    from vosframe.core.errors import DataError
+
+    with pytest.raises(DataError, match="without a share have no training clip.*Fix"):
+        BankClipDataset(
+            bank,
+            BACKBONE,
+            [SOURCES[0], dict(SOURCES[1], share=0.5)],
+            size=(64, 96),
+            num_frames=7,  # longer than the 6-frame synthetic clips, not the 12-frame stress one
+            max_skip=1,
+            samples_per_epoch=10,
+            seed=0,
+        )

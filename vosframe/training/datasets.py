@@ -225,12 +225,19 @@ class BankClipDataset(Dataset):
         the rest in proportion).
 
         Raises:
-            DataError: A source with a share has no clip candidates.
+            DataError: A source with a share has no clip candidates, or the sources
+                without one have none between them (nothing to share the rest).
         """
         if all(x is None for x in shares):
             return factors
         counts = np.bincount(self._owner, minlength=len(shares))
         rest = sum(f * counts[i] for i, f in enumerate(factors) if shares[i] is None)
+        if rest == 0:
+            raise DataError(
+                f"the bank sources without a share have no training clip of {self.num_frames} "
+                f"frames, so the shares {[x for x in shares if x is not None]} have nothing to "
+                f"be a part of. Fix: check those sources, or drop the shares."
+            )
         given = sum(x for x in shares if x is not None)
         out = list(factors)
         for i, share in enumerate(shares):
